@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	rsapi "github.com/aws/aws-sdk-go-v2/service/redshift"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/rinhq/rin/config"
+	"github.com/rinhq/rin/fsm"
+	"github.com/rinhq/rin/journal"
+	"github.com/rinhq/rin/redshift"
+	"github.com/rinhq/rin/sqsx"
+)
+
+// daemon is a loaded config and the AWS clients it needs.
+type daemon struct {
+	cfg *config.Config
+	log *slog.Logger
+	aws aws.Config
+	s3  *s3.Client
+	sqs *sqs.Client
+	rs  *rsapi.Client
+}
+
+// loadDaemon reads the config (from S3 too, with the default AWS chain)
+// and builds the AWS clients with the config's credentials.
+func loadDaemon(ctx context.Context, location string, log *slog.Logger) (*daemon, error) {
+	base, err := awsConfig(ctx, config.Credentials{})
+	if err != nil {
+		return nil, err
+	}
+	getter := func(ctx context.Context, bucket, key string) ([]byte, error) {
+		out, err := newS3(base).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			return nil, err
+		}
+		defer out.Body.Close()
+		return io.ReadAll(io.LimitReader(out.Body, 16<<20))
+	}
+	cfg, err := config.Load(ctx, location, config.WithS3Getter(getter))
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn("config: " + w)
+	}
+	ac, err := awsConfig(ctx, cfg.Credentials)
+	if err != nil {
+		return nil, err
+	}
+	return &daemon{cfg: cfg, log: log, aws: ac, s3: newS3(ac), sqs: sqs.NewFromConfig(ac), rs: rsapi.NewFromConfig(ac)}, nil
+}
+
+// awsConfig is the AWS SDK config: the default chain, or the config's
+// static keys. Endpoints come from the standard AWS settings
+// (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_S3, ...).
+func awsConfig(ctx context.Context, c config.Credentials) (aws.Config, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if c.AWSRegion != "" {
+		opts = append(opts, awsconfig.WithRegion(c.AWSRegion))
+	}
+	if c.AWSAccessKeyID != "" {
+		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(c.AWSAccessKeyID, c.AWSSecretAccessKey, "")))
+	}
+	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return ac, fmt.Errorf("AWS config: %w", err)
+	}
+	return ac, nil
+}
+
+// newS3 uses path-style addressing when an endpoint is configured: local
+// emulators (and most S3-compatible stores) do not serve virtual hosts.
+func newS3(ac aws.Config) *s3.Client {
+	pathStyle := os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+	return s3.NewFromConfig(ac, func(o *s3.Options) {
+		o.UsePathStyle = pathStyle
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+	})
+}
+
+// run starts the engine and returns when it stops.
+func (d *daemon) run(ctx context.Context, batch bool) error {
+	cfg := d.cfg
+	endpoints := map[string]config.Redshift{}
+	add := func(r config.Redshift) error {
+		if r.Driver == "redshift-data" {
+			return fmt.Errorf("redshift.driver: the redshift-data driver (Data API) is not supported by this rin yet; use driver: postgres")
+		}
+		endpoints[r.Endpoint()] = r
+		return nil
+	}
+	for _, t := range cfg.Targets {
+		if t.Discard {
+			continue
+		}
+		if err := add(t.Redshift); err != nil {
+			return err
+		}
+	}
+
+	j, err := journal.Open(cfg.Journal.Path, journal.Options{})
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+
+	queue, err := sqsx.Open(ctx, d.sqs, cfg.QueueName)
+	if err != nil {
+		return err
+	}
+	copier := redshift.New(redshift.Options{
+		Endpoints: endpoints,
+		Credentials: redshift.CopyCredentials{
+			IAMRole: cfg.Credentials.AWSIAMRole, AccessKeyID: cfg.Credentials.AWSAccessKeyID,
+			SecretAccessKey: cfg.Credentials.AWSSecretAccessKey, Provider: d.aws.Credentials,
+		},
+		Ledger: cfg.Ledger, Manifest: cfg.Manifest, Store: d.s3, ClusterCredentials: d.rs,
+		MaxConns: cfg.Batch.Concurrency + 1, Logger: d.log,
+	})
+	defer copier.Close()
+
+	engine := fsm.New(j, queue, cfg, copier, fsm.Options{
+		Receive: fsm.ReceiveOptions{
+			Receivers: cfg.Receive.Receivers, MaxMessages: cfg.Receive.MaxMessages,
+			WaitTime: cfg.Receive.WaitTime.D(), Visibility: cfg.Receive.VisibilityTimeout.D(),
+			MaxPending: cfg.Receive.MaxPending,
+		},
+		Retry: fsm.RetryOptions{
+			InitialInterval: cfg.Retry.InitialInterval.D(), MaxInterval: cfg.Retry.MaxInterval.D(),
+			Multiplier: cfg.Retry.Multiplier, MaxAttempts: cfg.Retry.MaxAttempts, MaxElapsed: cfg.Retry.MaxElapsed.D(),
+		},
+		Batch: fsm.BatchOptions{
+			MaxFiles: cfg.Batch.MaxFiles, MaxBytes: cfg.Batch.MaxBytes,
+			MaxAge: cfg.Batch.MaxAge.D(), Concurrency: cfg.Batch.Concurrency,
+		},
+		BatchMode: batch,
+		Logger:    d.log,
+	})
+
+	d.log.Info("rin started", "version", Version, "config", cfg.Source, "queue", cfg.QueueName, "journal", cfg.Journal.Path, "targets", len(cfg.Targets), "batch_mode", batch)
+	start := time.Now()
+	err = engine.Run(ctx)
+	s := engine.Stats()
+	d.log.Info("rin stopped", "seconds", time.Since(start).Round(time.Millisecond).Seconds(),
+		"messages", s.Messages, "jobs", s.JobsAdmitted, "copied", s.Copied, "failed", s.Failed,
+		"duplicates", s.Duplicates, "rejected", s.Rejected, "pending", s.Pending)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// printTargets is -dry-run: every target as resolved, secrets left out.
+func (d *daemon) printTargets(w io.Writer) error {
+	cfg := d.cfg
+	fmt.Fprintf(w, "config: %s\nqueue: %s\njournal: %s\n\n", cfg.Source, cfg.QueueName, cfg.Journal.Path)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TARGET\tMATCH\tACTION\tDESTINATION\tENDPOINT\tSQL_OPTION")
+	for _, t := range cfg.Targets {
+		match := "s3://" + t.S3.Bucket + "/" + t.S3.KeyPrefix + "*"
+		if t.S3.KeyRegexp != "" {
+			match = "s3://" + t.S3.Bucket + "/ =~ " + t.S3.KeyRegexp
+		}
+		action, dest := "load", t.Redshift.Table
+		if t.Redshift.Schema != "" {
+			dest = t.Redshift.Schema + "." + dest
+		}
+		switch {
+		case t.Discard:
+			action, dest = "discard", "-"
+		case t.Break:
+			action = "load, break"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name(), match, action, dest, t.Redshift.Endpoint(), strings.TrimSpace(t.SQLOption))
+	}
+	return tw.Flush()
+}
+
+// newLogger builds the process logger. Attributes whose names say they are
+// secrets are masked as a last line of defence; rin never logs them on
+// purpose.
+func newLogger(w io.Writer, debug bool, format string) *slog.Logger {
+	level := slog.LevelInfo
+	if debug {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		switch strings.ToLower(a.Key) {
+		case "password", "secret", "secret_access_key", "aws_secret_access_key", "session_token", "token", "credentials":
+			return slog.String(a.Key, "[REDACTED]")
+		}
+		return a
+	}}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,194 @@
+package fsm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rinhq/rin/journal"
+	"github.com/rinhq/rin/sqsx"
+)
+
+// ackLoop deletes messages whose jobs are all done, then marks their
+// copied jobs acked. A message is done when each of its jobs is copied,
+// acked or failed: failed jobs are parked in the journal for a person, so the
+// message is no longer needed to remember them.
+func (e *Engine) ackLoop(ctx context.Context, done <-chan struct{}, fail func(error)) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if err := e.ackOnce(ctx); err != nil {
+			fail(err)
+			return
+		}
+		select {
+		case <-done:
+			// One last pass so a clean shutdown leaves nothing copied but unacked.
+			if err := e.ackOnce(ctx); err != nil {
+				fail(err)
+			}
+			return
+		case <-ctx.Done():
+			return
+		case <-e.ackWake:
+		case <-tick.C:
+		}
+	}
+}
+
+// ackOnce deletes every finished message and acks what it can.
+func (e *Engine) ackOnce(ctx context.Context) error {
+	e.mu.Lock()
+	var ready []*pendingMessage
+	for _, m := range e.msgs {
+		if !m.deleting && e.messageDone(m) {
+			m.deleting = true
+			ready = append(ready, m)
+		}
+	}
+	e.mu.Unlock()
+
+	var gone []*pendingMessage
+	for start := 0; start < len(ready); start += 100 {
+		chunk := ready[start:min(start+100, len(ready))]
+		handles := make([]string, len(chunk))
+		for i, m := range chunk {
+			handles[i] = m.handle
+		}
+		failed, err := e.queue.Delete(ctx, handles)
+		for _, m := range chunk {
+			ferr := err
+			if ferr == nil {
+				ferr = failed[m.handle]
+			}
+			switch {
+			case ferr == nil:
+				gone = append(gone, m)
+			case errors.Is(ferr, sqsx.ErrStaleHandle):
+				// Our handle expired: SQS will redeliver the message, and its
+				// jobs, being done, get it deleted then. Nothing to keep here.
+				e.log.Debug("receipt handle stale; message will be deleted on redelivery", "message_id", m.id)
+				gone = append(gone, m)
+			default:
+				e.count(func(s *Stats) { s.DeleteErrors++ })
+				e.log.Warn("delete failed; will retry", "message_id", m.id, "err", ferr)
+				e.mu.Lock()
+				m.deleting = false
+				e.mu.Unlock()
+			}
+		}
+	}
+
+	// Acknowledge: forget the deleted messages, and ack copied jobs no
+	// undeleted message refers to any more.
+	e.mu.Lock()
+	for _, m := range gone {
+		for _, id := range m.jobs {
+			delete(e.jobMsgs[id], m.id)
+		}
+	}
+	var acked []journal.Job
+	for id, j := range e.jobs {
+		if j.State == journal.Copied && !e.inflight[id] && len(e.jobMsgs[id]) == 0 {
+			job := *j
+			job.State = journal.Acked
+			acked = append(acked, job)
+		}
+	}
+	e.mu.Unlock()
+	if len(gone) == 0 && len(acked) == 0 {
+		return nil
+	}
+	if err := e.journal.Update(func(tx *journal.Tx) error {
+		for _, m := range gone {
+			if err := tx.DeleteMessage(m.id); err != nil {
+				return err
+			}
+		}
+		for _, j := range acked {
+			if err := tx.PutJob(j); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("%w: ack: %w", ErrJournal, err)
+	}
+	e.mu.Lock()
+	for _, m := range gone {
+		if cur := e.msgs[m.id]; cur == m {
+			delete(e.msgs, m.id)
+		}
+	}
+	for _, j := range acked {
+		delete(e.jobs, j.ID)
+		delete(e.readyAt, j.ID)
+		delete(e.jobMsgs, j.ID)
+	}
+	e.stats.Acked += int64(len(acked))
+	e.stats.MessagesDeleted += int64(len(gone))
+	e.mu.Unlock()
+	for _, j := range acked {
+		e.observeLag(j)
+	}
+	return nil
+}
+
+// messageDone reports whether every job of m is copied or finished.
+// Callers hold e.mu.
+func (e *Engine) messageDone(m *pendingMessage) bool {
+	for _, id := range m.jobs {
+		if e.admitting[id] {
+			return false
+		}
+		if j, ok := e.jobs[id]; ok && (j.State != journal.Copied || e.inflight[id]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sqsMaxVisibility is SQS's limit on how long a message can stay hidden
+// after it was received.
+const sqsMaxVisibility = 12 * time.Hour
+
+// heartbeatLoop keeps the messages of pending jobs invisible, so SQS never
+// hands one to another consumer mid-COPY, and held jobs cause no
+// receive/retry storm while an endpoint is down. Past SQS's 12-hour limit a
+// message is let go: its redelivery maps onto the same pending jobs.
+func (e *Engine) heartbeatLoop(ctx context.Context, done <-chan struct{}) {
+	every := max(e.opts.Receive.Visibility/3, 200*time.Millisecond)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := time.Now()
+		e.mu.Lock()
+		var handles []string
+		for _, m := range e.msgs {
+			if m.deleting || e.messageDone(m) || now.Sub(m.firstSeen)+e.opts.Receive.Visibility >= sqsMaxVisibility {
+				continue
+			}
+			handles = append(handles, m.handle)
+		}
+		e.mu.Unlock()
+		if len(handles) == 0 {
+			continue
+		}
+		failed, err := e.queue.ChangeVisibility(ctx, handles, e.opts.Receive.Visibility)
+		if err != nil {
+			e.log.Warn("visibility heartbeat failed", "messages", len(handles), "err", err)
+			continue
+		}
+		if len(failed) > 0 {
+			e.log.Debug("visibility heartbeat: some handles refused (stale after a restart, or deleted)", "refused", len(failed))
+		}
+	}
+}

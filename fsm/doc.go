@@ -1,0 +1,24 @@
+// Package fsm is rin's engine: it turns SQS messages into jobs, journals
+// them, loads them through a Copier and deletes each message once every job
+// it carried is done.
+//
+// The flow, one file per step:
+//
+//	intake.go     SQS message → records → routes → jobs, journaled (received)
+//	scheduler.go  due jobs grouped by destination into batches, per endpoint
+//	load.go       received → copying (durable) → COPY → copied (durable)
+//	ack.go        message deleted once all its jobs are done → acked;
+//	              visibility heartbeat while any job of a message is pending
+//	breaker.go    per-endpoint hold during outages, probed with backoff
+//
+// Every transition is written to the journal, fsync'd, before the step it
+// guards: a job is copying on disk before its COPY is sent and copied on disk
+// before its message is deleted. A crash therefore never loses a job, and a
+// job found in copying after a restart is simply copied again: the Copier
+// checks the Redshift ledger in the COPY's own transaction and skips jobs
+// that already committed, which is what makes the load exactly-once.
+//
+// The engine keeps every pending job (received, copying, copied) in memory
+// and the journal as the durable copy; jobs that are acked or failed live
+// only in the journal.
+package fsm

@@ -1,0 +1,375 @@
+package fsm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/rinhq/rin/config"
+	"github.com/rinhq/rin/journal"
+	"github.com/rinhq/rin/sqsx"
+)
+
+// Queue is what the engine needs of SQS (package sqsx implements it).
+type Queue interface {
+	Receive(ctx context.Context, max int32, wait, visibility time.Duration) ([]sqsx.Message, error)
+	Delete(ctx context.Context, handles []string) (map[string]error, error)
+	ChangeVisibility(ctx context.Context, handles []string, timeout time.Duration) (map[string]error, error)
+}
+
+// Router maps an object to the targets that load it (package config).
+type Router interface {
+	Route(bucket, key string) []config.Route
+}
+
+// Copier loads a batch of jobs bound for one destination in one Redshift
+// transaction, skipping (and reporting) jobs its ledger says are loaded.
+// Package redshift implements it.
+type Copier interface {
+	Copy(ctx context.Context, b Batch) (Result, error)
+}
+
+// Destination is where a batch goes; jobs with equal destinations may share
+// one COPY.
+type Destination struct {
+	Endpoint  string
+	Schema    string
+	Table     string
+	SQLOption string
+	Region    string
+	Manifest  bool // load through a manifest of exact URLs
+}
+
+func destinationOf(j *journal.Job) Destination {
+	return Destination{Endpoint: j.Endpoint, Schema: j.Schema, Table: j.Table, SQLOption: j.SQLOption, Region: j.Region, Manifest: j.Manifest}
+}
+
+// Batch is one COPY's worth of jobs.
+type Batch struct {
+	ID   string
+	Dest Destination
+	Jobs []journal.Job
+}
+
+// Result is what a successful Copy did.
+type Result struct {
+	Rows    int64           // rows the COPY loaded
+	Skipped map[string]bool // job ids the ledger already held: not loaded again
+}
+
+// Options are the engine's knobs; config.Config supplies them in rin.
+type Options struct {
+	Receive ReceiveOptions
+	Retry   RetryOptions
+	Batch   BatchOptions
+	// Batch mode: stop receiving once the queue is empty, and return from
+	// Run when no job is pending.
+	BatchMode bool
+	// Ignore reports objects rin must not load even if a target matches,
+	// such as the manifests rin itself writes.
+	Ignore func(bucket, key string) bool
+	// ShutdownGrace bounds how long in-flight COPYs may run after Run's
+	// context is cancelled.
+	ShutdownGrace time.Duration
+	Logger        *slog.Logger
+}
+
+// ReceiveOptions tune the SQS side.
+type ReceiveOptions struct {
+	Receivers   int
+	MaxMessages int32
+	WaitTime    time.Duration
+	Visibility  time.Duration
+	MaxPending  int // receiving pauses while this many jobs are pending
+}
+
+// RetryOptions tune backoff between attempts.
+type RetryOptions struct {
+	InitialInterval time.Duration
+	MaxInterval     time.Duration
+	Multiplier      float64
+	MaxAttempts     int           // permanent errors: attempts before failed
+	MaxElapsed      time.Duration // transient errors: give up after; 0 = never
+}
+
+// BatchOptions tune how jobs are grouped into COPYs.
+type BatchOptions struct {
+	MaxFiles    int
+	MaxBytes    int64
+	MaxAge      time.Duration
+	Concurrency int // batches in flight per endpoint
+}
+
+func (o *Options) setDefaults() {
+	if o.Receive.Receivers <= 0 {
+		o.Receive.Receivers = 2
+	}
+	if o.Receive.MaxMessages <= 0 || o.Receive.MaxMessages > 10 {
+		o.Receive.MaxMessages = 10
+	}
+	if o.Receive.WaitTime <= 0 || o.Receive.WaitTime > 20*time.Second {
+		o.Receive.WaitTime = 20 * time.Second
+	}
+	if o.Receive.Visibility <= 0 {
+		o.Receive.Visibility = 60 * time.Second
+	}
+	if o.Receive.MaxPending <= 0 {
+		o.Receive.MaxPending = 10000
+	}
+	if o.Retry.InitialInterval <= 0 {
+		o.Retry.InitialInterval = time.Second
+	}
+	if o.Retry.MaxInterval <= 0 {
+		o.Retry.MaxInterval = 5 * time.Minute
+	}
+	if o.Retry.Multiplier < 1 {
+		o.Retry.Multiplier = 2
+	}
+	if o.Retry.MaxAttempts <= 0 {
+		o.Retry.MaxAttempts = 3
+	}
+	if o.Batch.MaxFiles <= 0 {
+		o.Batch.MaxFiles = 1000
+	}
+	if o.Batch.MaxBytes <= 0 {
+		o.Batch.MaxBytes = 1 << 30
+	}
+	if o.Batch.MaxAge < 0 {
+		o.Batch.MaxAge = 0
+	}
+	if o.Batch.Concurrency <= 0 {
+		o.Batch.Concurrency = 4
+	}
+	if o.ShutdownGrace <= 0 {
+		o.ShutdownGrace = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Ignore == nil {
+		o.Ignore = func(string, string) bool { return false }
+	}
+}
+
+// Engine is rin's state machine. Create it with New, run it with Run.
+type Engine struct {
+	opts    Options
+	log     *slog.Logger
+	journal *journal.Journal
+	queue   Queue
+	router  Router
+	copier  Copier
+
+	mu        sync.Mutex
+	jobs      map[string]*journal.Job // pending: received, copying, copied
+	admitting map[string]bool         // new jobs being journaled right now
+	inflight  map[string]bool         // jobs in a running batch
+	readyAt   map[string]time.Time    // when a received job became due
+	msgs      map[string]*pendingMessage
+	jobMsgs   map[string]map[string]bool // job id → ids of undeleted messages
+	breakers  map[string]*breaker
+	running   map[string]int // batches in flight per endpoint
+	receiving int            // receivers still running
+	stats     Stats
+
+	wake    chan struct{}
+	ackWake chan struct{}
+}
+
+// pendingMessage is an SQS message not yet deleted.
+type pendingMessage struct {
+	id        string
+	handle    string
+	jobs      []string
+	firstSeen time.Time
+	deleting  bool
+}
+
+// New builds an engine. Run must be called to start it.
+func New(j *journal.Journal, q Queue, r Router, c Copier, opts Options) *Engine {
+	opts.setDefaults()
+	return &Engine{
+		opts: opts, log: opts.Logger, journal: j, queue: q, router: r, copier: c,
+		jobs:      map[string]*journal.Job{},
+		admitting: map[string]bool{},
+		inflight:  map[string]bool{},
+		readyAt:   map[string]time.Time{},
+		msgs:      map[string]*pendingMessage{},
+		jobMsgs:   map[string]map[string]bool{},
+		breakers:  map[string]*breaker{},
+		running:   map[string]int{},
+		wake:      make(chan struct{}, 1),
+		ackWake:   make(chan struct{}, 1),
+	}
+}
+
+// ErrJournal marks a failure to write the journal. The engine stops on it:
+// carrying on without a durable record would break every guarantee.
+var ErrJournal = errors.New("journal write failed")
+
+// Run receives and loads until ctx is cancelled (or, in batch mode, until the
+// queue is drained and no job is pending). On cancellation it stops
+// receiving, lets in-flight COPYs finish within ShutdownGrace, and returns
+// nil. It returns an error only when it cannot go on (journal failure).
+func (e *Engine) Run(ctx context.Context) error {
+	if err := e.resume(); err != nil {
+		return err
+	}
+	// Loads get their own context so that a shutdown lets them finish.
+	loadCtx, cancelLoads := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelLoads()
+	fatal := make(chan error, 1)
+	fail := func(err error) {
+		select {
+		case fatal <- err:
+		default:
+		}
+	}
+
+	recvCtx, stopReceiving := context.WithCancel(ctx)
+	defer stopReceiving()
+	var recvWG, loopWG sync.WaitGroup
+	e.mu.Lock()
+	e.receiving = e.opts.Receive.Receivers
+	e.mu.Unlock()
+	for i := 0; i < e.opts.Receive.Receivers; i++ {
+		recvWG.Add(1)
+		go func() {
+			defer recvWG.Done()
+			if err := e.receiveLoop(recvCtx); err != nil {
+				fail(err)
+			}
+		}()
+	}
+	var loads sync.WaitGroup
+	done := make(chan struct{})
+	loopWG.Add(3)
+	go func() { defer loopWG.Done(); e.scheduleLoop(loadCtx, done, &loads, fail) }()
+	go func() { defer loopWG.Done(); e.ackLoop(loadCtx, done, fail) }()
+	go func() { defer loopWG.Done(); e.heartbeatLoop(loadCtx, done) }()
+
+	var err error
+	idle := time.NewTicker(100 * time.Millisecond)
+	defer idle.Stop()
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case err = <-fatal:
+			break wait
+		case <-idle.C:
+			if e.opts.BatchMode && e.finished() {
+				break wait
+			}
+		}
+	}
+	stopReceiving()
+	recvWG.Wait()
+	// Stop starting batches; wait for running ones within the grace period.
+	close(done)
+	finished := make(chan struct{})
+	go func() { loads.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(e.opts.ShutdownGrace):
+		e.log.Warn("shutdown grace period over; abandoning in-flight COPYs (their jobs stay copying and are resolved on restart)", "grace", e.opts.ShutdownGrace)
+		cancelLoads()
+		<-finished
+	}
+	cancelLoads()
+	loopWG.Wait()
+	if err == nil {
+		select {
+		case err = <-fatal:
+		default:
+		}
+	}
+	return err
+}
+
+// finished reports, in batch mode, that receiving has stopped and nothing
+// is left to do.
+func (e *Engine) finished() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.receiving == 0 && len(e.jobs) == 0 && len(e.admitting) == 0 && len(e.msgs) == 0
+}
+
+// resume loads the pending jobs and undeleted messages of an earlier run.
+// Jobs found copying go back to received: the ledger check in Copy decides
+// whether they had committed.
+func (e *Engine) resume() error {
+	var copying []journal.Job
+	err := e.journal.View(func(tx *journal.Tx) error {
+		for _, s := range []journal.State{journal.Received, journal.Copying, journal.Copied} {
+			if err := tx.ForEachJob(s, func(j journal.Job) error {
+				job := j
+				if job.State == journal.Copying {
+					copying = append(copying, job)
+				}
+				e.jobs[job.ID] = &job
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return tx.ForEachMessage(func(m journal.Message) error {
+			e.msgs[m.ID] = &pendingMessage{id: m.ID, handle: m.ReceiptHandle, jobs: m.Jobs, firstSeen: m.Received}
+			for _, id := range m.Jobs {
+				e.attach(id, m.ID)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("resume from journal: %w", err)
+	}
+	now := time.Now()
+	for _, j := range e.jobs {
+		if j.State == journal.Copying {
+			j.State = journal.Received
+		}
+		if j.State == journal.Received {
+			e.readyAt[j.ID] = now
+		}
+	}
+	if len(copying) > 0 {
+		if err := e.journal.Update(func(tx *journal.Tx) error {
+			for _, j := range copying {
+				j.State = journal.Received
+				if err := tx.PutJob(j); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("%w: resume: %w", ErrJournal, err)
+		}
+	}
+	if len(e.jobs) > 0 || len(e.msgs) > 0 {
+		e.log.Info("resumed from journal", "pending_jobs", len(e.jobs), "interrupted_copies", len(copying), "undeleted_messages", len(e.msgs))
+	}
+	e.signal(e.wake)
+	e.signal(e.ackWake)
+	return nil
+}
+
+func (e *Engine) attach(jobID, msgID string) {
+	m := e.jobMsgs[jobID]
+	if m == nil {
+		m = map[string]bool{}
+		e.jobMsgs[jobID] = m
+	}
+	m[msgID] = true
+}
+
+func (e *Engine) signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,117 @@
+package journal
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// State is where a job stands. The order of the happy path is
+// Received → Copying → Copied → Acked.
+type State string
+
+const (
+	// Received: journaled, not yet sent to Redshift (or sent back after a
+	// retryable error, to be tried again at NextAttempt).
+	Received State = "received"
+	// Copying: a COPY for the job may be in flight or may have committed.
+	// Written before the COPY is sent, so a crash leaves a trace; the ledger
+	// in Redshift tells whether it committed.
+	Copying State = "copying"
+	// Copied: the COPY committed. Written before the SQS message is deleted.
+	Copied State = "copied"
+	// Acked: copied and its SQS message deleted. Kept for the dedupe window.
+	Acked State = "acked"
+	// Failed: parked for a person after a permanent error (see LastError).
+	// rin-journal requeue sends it back to Received.
+	Failed State = "failed"
+)
+
+// States lists every state, in the order people read them.
+var States = []State{Received, Copying, Copied, Acked, Failed}
+
+// Valid reports whether s is a known state.
+func (s State) Valid() bool {
+	for _, v := range States {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Pending reports whether a job in this state still needs rin to act.
+func (s State) Pending() bool { return s == Received || s == Copying || s == Copied }
+
+// Job is one object to be loaded into one table.
+type Job struct {
+	ID    string `json:"id"`
+	State State  `json:"state"`
+
+	// Where it goes. Target names the config target ("targets[1]") for
+	// people; Endpoint, Schema and Table are what identify the job.
+	Target    string `json:"target"`
+	Endpoint  string `json:"endpoint"`
+	Schema    string `json:"schema"`
+	Table     string `json:"table"`
+	SQLOption string `json:"sql_option,omitempty"`
+	Region    string `json:"region,omitempty"`
+	// Manifest: load through a manifest rin writes (exact key). False when
+	// manifests are disabled or the objects are manifests themselves.
+	Manifest bool `json:"manifest,omitempty"`
+	// MaxFiles is the target's batch limit (0: the engine's default).
+	MaxFiles int `json:"max_files,omitempty"`
+
+	// What is loaded.
+	Bucket    string    `json:"bucket"`
+	Key       string    `json:"key"`
+	Version   string    `json:"version,omitempty"`
+	Size      int64     `json:"size,omitempty"`
+	EventTime time.Time `json:"event_time,omitempty"`
+
+	Attempts    int       `json:"attempts"`
+	LastError   string    `json:"last_error,omitempty"`
+	NextAttempt time.Time `json:"next_attempt,omitempty"`
+	Rows        int64     `json:"rows,omitempty"`
+	BatchID     string    `json:"batch_id,omitempty"`
+
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+	CopiedAt time.Time `json:"copied_at,omitempty"`
+}
+
+// URI is the job's object as Redshift names it.
+func (j Job) URI() string { return "s3://" + j.Bucket + "/" + j.Key }
+
+// JobID derives a job's id from what makes it the same job: the same object
+// version bound for the same table of the same endpoint. A duplicate SQS
+// delivery or a duplicate S3 event therefore maps to the job that already
+// exists, while an overwritten object (new version) is a new job.
+func JobID(endpoint, schema, table, bucket, key, version string) string {
+	h := sha256.New()
+	for _, s := range []string{endpoint, schema, table, bucket, key, version} {
+		// Length-prefix each part so that ("ab","c") and ("a","bc") differ.
+		fmt.Fprintf(h, "%d:%s|", len(s), s)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Message is an SQS message whose jobs are not all finished, or which is not
+// yet deleted. Keeping it lets a restarted rin delete it (its receipt handle
+// may still be valid) instead of leaving its copied jobs unacknowledged.
+type Message struct {
+	ID            string    `json:"id"`
+	ReceiptHandle string    `json:"receipt_handle"`
+	Jobs          []string  `json:"jobs"`
+	Received      time.Time `json:"received"`
+}
+
+// Rejected is a message rin could not understand. It is kept whole so that
+// nothing is lost when rin deletes it from the queue.
+type Rejected struct {
+	ID       string    `json:"id"`
+	Reason   string    `json:"reason"`
+	Body     string    `json:"body"`
+	Rejected time.Time `json:"rejected"`
+}

@@ -1,0 +1,155 @@
+package journal
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Forget drops acked jobs last updated before cutoff and returns how many.
+// Acked jobs are the dedupe memory: once forgotten, a redelivery of the same
+// S3 event older than cutoff would be journaled as new (the Redshift ledger,
+// when enabled, still stops it from loading twice).
+func (t *Tx) Forget(cutoff time.Time) (int, error) {
+	var ids []string
+	if err := t.ForEachJob(Acked, func(j Job) error {
+		if j.Updated.Before(cutoff) {
+			ids = append(ids, j.ID)
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if err := t.DeleteJob(id); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// Requeue sends a failed job back to Received with its attempts reset.
+// A job in another state is left alone and reported.
+func (t *Tx) Requeue(id string) (Job, error) {
+	job, err := t.Job(id)
+	if err != nil {
+		return job, err
+	}
+	if job.State != Failed {
+		return job, fmt.Errorf("job %s is %s: %w", id, job.State, ErrNotFailed)
+	}
+	job.State = Received
+	job.Attempts = 0
+	job.NextAttempt = time.Time{}
+	return job, t.PutJob(job)
+}
+
+// ErrNotFailed: requeue was asked for a job that is not failed.
+var ErrNotFailed = errors.New("only failed jobs can be requeued")
+
+// Problem is one inconsistency Check found.
+type Problem struct{ What string }
+
+func (p Problem) String() string { return p.What }
+
+// Check verifies the file: bbolt's own page consistency, the schema
+// version, every job decodable and valid, and the state index agreeing with
+// the jobs in both directions.
+func (j *Journal) Check() ([]Problem, error) {
+	var problems []Problem
+	add := func(format string, a ...any) { problems = append(problems, Problem{fmt.Sprintf(format, a...)}) }
+	err := j.db.View(func(btx *bolt.Tx) error {
+		for err := range btx.Check() {
+			add("bbolt: %v", err)
+		}
+		for _, b := range [][]byte{bucketMeta, bucketJobs, bucketState, bucketMessages, bucketRejected} {
+			if btx.Bucket(b) == nil {
+				add("missing bucket %q", b)
+			}
+		}
+		if len(problems) > 0 {
+			return nil
+		}
+		if v := string(btx.Bucket(bucketMeta).Get(keySchema)); v != fmt.Sprint(SchemaVersion) {
+			add("schema version %q, want %d", v, SchemaVersion)
+		}
+		t := &Tx{tx: btx}
+		jobs := 0
+		btx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
+			jobs++
+			job, err := t.Job(string(k))
+			switch {
+			case err != nil:
+				add("%v", err)
+			case job.ID != string(k):
+				add("job %s: stored under key %s", job.ID, k)
+			case !job.State.Valid():
+				add("job %s: unknown state %q", k, job.State)
+			case btx.Bucket(bucketState).Get(stateKey(job.State, job.ID)) == nil:
+				add("job %s: state %s missing from the index", k, job.State)
+			}
+			return nil
+		})
+		indexed := 0
+		btx.Bucket(bucketState).ForEach(func(k, _ []byte) error {
+			indexed++
+			i := bytes.IndexByte(k, '/')
+			if i < 0 {
+				add("index entry %q malformed", k)
+				return nil
+			}
+			job, err := t.Job(string(k[i+1:]))
+			if err != nil {
+				add("index entry %q: %v", k, err)
+			} else if string(job.State) != string(k[:i]) {
+				add("index entry %q: job is %s", k, job.State)
+			}
+			return nil
+		})
+		if indexed != jobs {
+			add("index has %d entries for %d jobs", indexed, jobs)
+		}
+		return t.ForEachMessage(func(m Message) error {
+			for _, id := range m.Jobs {
+				if _, err := t.Job(id); err != nil {
+					add("message %s: %v", m.ID, err)
+				}
+			}
+			return nil
+		})
+	})
+	return problems, err
+}
+
+// Compact copies the journal into a new file at dst, dropping free pages
+// (bbolt files never shrink by themselves). The source must not be in use
+// by a writer; rin-journal runs it offline.
+func Compact(src, dst string) (before, after int64, err error) {
+	if _, err := os.Stat(dst); err == nil {
+		return 0, 0, fmt.Errorf("compact: %s already exists", dst)
+	}
+	in, err := Open(src, Options{ReadOnly: true})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer in.Close()
+	out, err := bolt.Open(dst, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return 0, 0, fmt.Errorf("compact: %s: %w", dst, err)
+	}
+	if err := bolt.Compact(out, in.db, 64<<20); err != nil {
+		out.Close()
+		os.Remove(dst)
+		return 0, 0, fmt.Errorf("compact: %w", err)
+	}
+	if err := out.Close(); err != nil {
+		return 0, 0, err
+	}
+	si, _ := os.Stat(src)
+	di, _ := os.Stat(dst)
+	return si.Size(), di.Size(), nil
+}

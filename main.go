@@ -1,0 +1,125 @@
+// Command rin loads S3 objects into Redshift as their S3 event
+// notifications arrive on SQS: SQS message → jobs → journal → COPY → ack.
+//
+// It reads the original Rin's config.yaml unchanged; see README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Version is set at build time (-ldflags "-X main.Version=...").
+var Version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := (&RunCommand{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}).Run(ctx, os.Args[1:])
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "rin:", err)
+		os.Exit(1)
+	}
+}
+
+// RunCommand is the rin command: its flags and what they start.
+type RunCommand struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+
+	ConfigPath       string
+	Debug            bool
+	ShowVersion      bool
+	Batch            bool
+	MaxExecutionTime time.Duration
+	DryRun           bool
+	LogFormat        string
+}
+
+// ParseFlags reads the original Rin's flags. Every long flag can also come
+// from the environment as RIN_<FLAG> (RIN_CONFIG, RIN_BATCH,
+// RIN_MAX_EXECUTION_TIME, ...); the command line wins.
+func (c *RunCommand) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("rin", flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	fs.StringVar(&c.ConfigPath, "config", "config.yaml", "config file: a path, file://, http(s):// or s3://bucket/key URL")
+	fs.StringVar(&c.ConfigPath, "c", "config.yaml", "shorthand for -config")
+	fs.BoolVar(&c.Debug, "debug", false, "debug logging")
+	fs.BoolVar(&c.Debug, "d", false, "shorthand for -debug")
+	fs.BoolVar(&c.ShowVersion, "version", false, "print the version and exit")
+	fs.BoolVar(&c.ShowVersion, "v", false, "shorthand for -version")
+	fs.BoolVar(&c.Batch, "batch", false, "process until the queue is empty and no job is pending, then exit")
+	fs.BoolVar(&c.Batch, "b", false, "shorthand for -batch")
+	fs.DurationVar(&c.MaxExecutionTime, "max-execution-time", 0, "stop (gracefully) after this long, e.g. 10m; 0 = no limit")
+	fs.BoolVar(&c.DryRun, "dry-run", false, "load the config, print the targets as resolved, and exit")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.Usage = func() {
+		fmt.Fprintf(c.Stderr, "Usage: rin [flags]\n\nrin loads S3 objects into Redshift, driven by S3 event notifications on SQS.\nEvery flag can also be set as RIN_<FLAG> in the environment (e.g. RIN_CONFIG, RIN_MAX_EXECUTION_TIME).\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags only; see rin -help)", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	aliases := map[string]string{"c": "config", "d": "debug", "v": "version", "b": "batch"}
+	for short, long := range aliases {
+		if given[short] {
+			given[long] = true
+		}
+	}
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, short := aliases[f.Name]; short || given[f.Name] {
+			return
+		}
+		env := "RIN_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := c.Getenv(env); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// Run parses args and runs rin until ctx is cancelled, the batch is done,
+// or the maximum execution time is reached.
+func (c *RunCommand) Run(ctx context.Context, args []string) error {
+	if err := c.ParseFlags(args); err != nil {
+		return err
+	}
+	if c.ShowVersion {
+		fmt.Fprintln(c.Stdout, "rin", Version)
+		return nil
+	}
+	log := newLogger(c.Stderr, c.Debug, c.LogFormat)
+	if c.MaxExecutionTime > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.MaxExecutionTime)
+		defer cancel()
+	}
+	d, err := loadDaemon(ctx, c.ConfigPath, log)
+	if err != nil {
+		return err
+	}
+	if c.DryRun {
+		return d.printTargets(c.Stdout)
+	}
+	return d.run(ctx, c.Batch)
+}

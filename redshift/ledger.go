@@ -1,0 +1,105 @@
+package redshift
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rinhq/rin/fsm"
+	"github.com/rinhq/rin/journal"
+)
+
+// ledger is the table in Redshift that records every loaded job. Its rows
+// commit in the same transaction as the COPY (see the package doc).
+type ledger struct {
+	schema, table string
+}
+
+func (l ledger) name() string { return tableName(l.schema, l.table) }
+
+// ensure creates the ledger table when missing.
+func (l ledger) ensure(ctx context.Context, db *sql.DB) error {
+	_, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+l.name()+` (
+	job_id         VARCHAR(64)   NOT NULL,
+	batch_id       VARCHAR(64),
+	target         VARCHAR(256),
+	s3_uri         VARCHAR(4096),
+	object_version VARCHAR(1024),
+	row_count      BIGINT,
+	loaded_at      TIMESTAMP
+)`)
+	if err != nil {
+		err = classify(err)
+		if fsm.IsPermanent(err) {
+			return fmt.Errorf("create ledger table %s (grant rin CREATE on the schema, or create the table yourself; see README): %w", l.name(), err)
+		}
+		return fmt.Errorf("create ledger table %s: %w", l.name(), err)
+	}
+	return nil
+}
+
+// lock serializes ledger check-and-insert across every loader of this
+// database, including other rin processes, until the transaction ends.
+func (l ledger) lock(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, "LOCK "+l.name())
+	return err
+}
+
+// loaded returns the ids among jobs that the ledger already holds.
+func (l ledger) loaded(ctx context.Context, tx *sql.Tx, jobs []journal.Job) (map[string]bool, error) {
+	out := map[string]bool{}
+	for start := 0; start < len(jobs); start += 500 {
+		chunk := jobs[start:min(start+500, len(jobs))]
+		ph := make([]string, len(chunk))
+		args := make([]any, len(chunk))
+		for i, j := range chunk {
+			ph[i] = "$" + strconv.Itoa(i+1)
+			args[i] = j.ID
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT job_id FROM "+l.name()+" WHERE job_id IN ("+strings.Join(ph, ",")+")", args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// record inserts one ledger row per job.
+func (l ledger) record(ctx context.Context, tx *sql.Tx, batchID string, jobs []journal.Job, rows int64, now time.Time) error {
+	const cols = 7
+	for start := 0; start < len(jobs); start += 200 {
+		chunk := jobs[start:min(start+200, len(jobs))]
+		var sb strings.Builder
+		sb.WriteString("INSERT INTO " + l.name() + " (job_id, batch_id, target, s3_uri, object_version, row_count, loaded_at) VALUES ")
+		args := make([]any, 0, len(chunk)*cols)
+		for i, j := range chunk {
+			if i > 0 {
+				sb.WriteString(",")
+			}
+			n := i * cols
+			fmt.Fprintf(&sb, "($%d,$%d,$%d,$%d,$%d,$%d,$%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
+			args = append(args, j.ID, batchID, j.Target, j.URI(), j.Version, rows, now.UTC())
+		}
+		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+package redshift
+
+import (
+	"strings"
+)
+
+// copyStatement is a COPY with its secret kept apart, so the statement can
+// be logged with the credentials masked.
+type copyStatement struct {
+	table     string // quoted
+	from      string // s3:// URI
+	creds     string // the CREDENTIALS value; secret
+	region    string
+	manifest  bool
+	sqlOption string
+}
+
+// SQL is the statement sent to Redshift.
+func (c copyStatement) SQL() string { return c.build(c.creds) }
+
+// Redacted is the statement for logs: the credentials clause is masked.
+func (c copyStatement) Redacted() string { return c.build("[REDACTED]") }
+
+func (c copyStatement) build(creds string) string {
+	var b strings.Builder
+	b.WriteString("/* Rin */ COPY ")
+	b.WriteString(c.table)
+	b.WriteString(" FROM ")
+	b.WriteString(quoteLiteral(c.from))
+	if creds != "" {
+		b.WriteString(" CREDENTIALS ")
+		if creds == "[REDACTED]" {
+			b.WriteString("'[REDACTED]'")
+		} else {
+			b.WriteString(quoteLiteral(creds))
+		}
+	}
+	if c.region != "" {
+		b.WriteString(" REGION ")
+		b.WriteString(quoteLiteral(c.region))
+	}
+	if c.manifest {
+		b.WriteString(" MANIFEST")
+	}
+	if o := strings.TrimSpace(c.sqlOption); o != "" {
+		b.WriteString(" ")
+		b.WriteString(o)
+	}
+	return b.String()
+}

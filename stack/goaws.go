@@ -1,0 +1,116 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// goaws is pinned in go.mod as a tool; v0.4.5 rejects every call from the
+// current aws-sdk-go-v2, so the version is part of the cached binary's name.
+const (
+	goawsVersion = "v0.5.4"
+	goawsPackage = "github.com/Admiral-Piett/goaws/app/cmd"
+)
+
+// goawsBinary returns the path of a goaws binary: $RIN_GOAWS_BIN, or one built
+// once from the module's pinned version into the cache dir. Builds go to a
+// unique temporary name and are renamed into place, so concurrently starting
+// test binaries never run a half-written file.
+func goawsBinary(ctx context.Context) (string, error) {
+	if p := os.Getenv("RIN_GOAWS_BIN"); p != "" {
+		if !isExecutable(p) {
+			return "", fmt.Errorf("RIN_GOAWS_BIN=%s is not an executable file", p)
+		}
+		return p, nil
+	}
+	cache, err := cacheDir()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(cache, "goaws-"+goawsVersion)
+	if isExecutable(bin) {
+		return bin, nil
+	}
+	modDir, err := moduleRoot(ctx)
+	if err != nil {
+		return "", fmt.Errorf("build goaws: %w (or set RIN_GOAWS_BIN)", err)
+	}
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return "", fmt.Errorf("goaws cache dir: %w", err)
+	}
+	tmp := bin + ".tmp-" + randHex(6)
+	cmd := exec.CommandContext(ctx, goTool(), "build", "-o", tmp, goawsPackage)
+	cmd.Dir = modDir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("go build %s in %s: %w\n%s", goawsPackage, modDir, err, out.Bytes())
+	}
+	if err := os.Rename(tmp, bin); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("install goaws binary: %w", err)
+	}
+	return bin, nil
+}
+
+// cacheDir is $RIN_STACK_CACHE or the user cache dir's "rin".
+func cacheDir() (string, error) {
+	if d := os.Getenv("RIN_STACK_CACHE"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("user cache dir (set RIN_STACK_CACHE): %w", err)
+	}
+	return filepath.Join(d, "rin"), nil
+}
+
+// moduleRoot finds the rin module's directory: go env GOMOD from the working
+// directory (test binaries run in their package's directory), falling back
+// to walking up for a go.mod naming the module.
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, goTool(), "env", "GOMOD").Output()
+	if err == nil {
+		if gomod := strings.TrimSpace(string(out)); gomod != "" && gomod != os.DevNull {
+			return filepath.Dir(gomod), nil
+		}
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && bytes.Contains(b, []byte("module github.com/rinhq/rin\n")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("the rin module (go.mod) was not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// goTool is the go command, preferring PATH.
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return "go"
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,84 @@
+package stack
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"syscall"
+	"time"
+)
+
+// freePort asks the kernel for an unused loopback TCP port. The port is free
+// when this returns but may be taken before the caller binds it; callers that
+// hand the port to a child process retry on a failed start.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// child is a started subprocess whose exit is observed by one goroutine, so
+// both readiness loops and Stop can learn that it has exited without racing
+// on cmd.Wait.
+type child struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	err  error         // cmd.Wait's result, valid after done is closed
+}
+
+// startChild starts cmd in its own process group with deathSig as its
+// parent-death signal. Pdeathsig fires when the OS thread that forked the
+// child exits, not the process, so the fork happens on a locked thread; after
+// UnlockOSThread the thread returns to the runtime's pool, which keeps it.
+func startChild(cmd *exec.Cmd, deathSig syscall.Signal, cred *syscall.Credential) (*child, error) {
+	cmd.SysProcAttr = sysProcAttr(deathSig, cred)
+	runtime.LockOSThread()
+	err := cmd.Start()
+	runtime.UnlockOSThread()
+	if err != nil {
+		return nil, err
+	}
+	c := &child{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		c.err = cmd.Wait()
+		close(c.done)
+	}()
+	return c, nil
+}
+
+// exited reports whether the process has exited.
+func (c *child) exited() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends sig to the process, waits up to grace for it to exit, then kills
+// its whole process group (postgres backends, if any survived) and waits.
+func (c *child) stop(sig os.Signal, grace time.Duration) error {
+	if c.exited() {
+		return nil
+	}
+	if err := c.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("signal pid %d: %w", c.cmd.Process.Pid, err)
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-c.done:
+		return nil
+	case <-t.C:
+	}
+	killGroup(c.cmd.Process.Pid)
+	<-c.done
+	return fmt.Errorf("pid %d did not exit within %s after %v; killed", c.cmd.Process.Pid, grace, sig)
+}

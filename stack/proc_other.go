@@ -1,0 +1,15 @@
+//go:build unix && !linux
+
+package stack
+
+import "syscall"
+
+// sysProcAttr: without Pdeathsig (Linux only) an aborted test binary can leak
+// children on this platform; Stop still cleans up normally.
+func sysProcAttr(_ syscall.Signal, cred *syscall.Credential) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Credential: cred}
+}
+
+func killGroup(pid int) {
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+}

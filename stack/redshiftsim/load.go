@@ -1,0 +1,226 @@
+package redshiftsim
+
+import (
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Redshift reads COPY input from S3 in one of two ways: a URI that is a key
+// prefix (every object whose key starts with it, so "a/1" also loads "a/10"),
+// or a manifest listing exact objects. The simulator reproduces both, and the
+// errors Redshift gives when the objects are not there, because rin's
+// correctness depends on loading exactly the files it means to load.
+
+// maxObjectSize bounds a single (decompressed) object so that a runaway test
+// cannot exhaust memory.
+const maxObjectSize = 1 << 30
+
+// s3Object is one downloaded, decompressed input file.
+type s3Object struct {
+	url  string
+	data []byte
+}
+
+func parseS3URL(u string) (bucket, key string, err error) {
+	rest, ok := strings.CutPrefix(u, "s3://")
+	if !ok {
+		return "", "", errInternal("redshiftsim: unsupported data source '%s' (only s3:// is simulated)", u)
+	}
+	bucket, key, _ = strings.Cut(rest, "/")
+	if bucket == "" {
+		return "", "", errInternal("Invalid S3 URI '%s'", u)
+	}
+	return bucket, key, nil
+}
+
+// fetchInputs downloads and decompresses every object the COPY names.
+func fetchInputs(ctx context.Context, client *s3.Client, spec *copySpec) ([]s3Object, error) {
+	if client == nil {
+		return nil, errInternal("redshiftsim: no S3 client configured")
+	}
+	bucket, key, err := parseS3URL(spec.uri)
+	if err != nil {
+		return nil, err
+	}
+	var entries []inputEntry
+	if spec.manifest {
+		entries, err = readManifest(ctx, client, bucket, key, spec.uri)
+	} else {
+		entries, err = listPrefix(ctx, client, bucket, key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	objs := make([]s3Object, 0, len(entries))
+	for _, e := range entries {
+		u := e.url
+		b, k, err := parseS3URL(u)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := getObject(ctx, client, b, k)
+		if isNotFound(err) && spec.manifest {
+			if !e.mandatory {
+				continue
+			}
+			return nil, errInternal("Manifest file entry '%s' is mandatory but the S3 object does not exist", u)
+		}
+		if err != nil {
+			return nil, errInternal("S3ServiceException: reading '%s': %v", u, err)
+		}
+		data, err := decompress(spec.compression, raw)
+		if err != nil {
+			return nil, errInternal("Failed to decompress '%s' as %s: %v", u, strings.ToUpper(spec.compression), err)
+		}
+		objs = append(objs, s3Object{url: u, data: data})
+	}
+	return objs, nil
+}
+
+// inputEntry is one object a COPY reads.
+type inputEntry struct {
+	url       string
+	mandatory bool
+}
+
+// listPrefix returns all objects under prefix, in key order.
+func listPrefix(ctx context.Context, client *s3.Client, bucket, prefix string) ([]inputEntry, error) {
+	var urls []inputEntry
+	pager := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{
+		Bucket: aws.String(bucket),
+		Prefix: aws.String(prefix),
+	})
+	for pager.HasMorePages() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			if isNotFound(err) {
+				return nil, errInternal("The specified S3 prefix '%s' does not exist", prefix)
+			}
+			return nil, errInternal("S3ServiceException: listing s3://%s/%s: %v", bucket, prefix, err)
+		}
+		for _, o := range page.Contents {
+			urls = append(urls, inputEntry{url: "s3://" + bucket + "/" + aws.ToString(o.Key), mandatory: true})
+		}
+	}
+	if len(urls) == 0 {
+		return nil, errInternal("The specified S3 prefix '%s' does not exist", prefix)
+	}
+	return urls, nil
+}
+
+// manifest is Redshift's COPY manifest file format.
+type manifest struct {
+	Entries []struct {
+		URL       string `json:"url"`
+		Mandatory bool   `json:"mandatory"`
+	} `json:"entries"`
+}
+
+// readManifest returns the manifest's entries.
+func readManifest(ctx context.Context, client *s3.Client, bucket, key, uri string) ([]inputEntry, error) {
+	raw, err := getObject(ctx, client, bucket, key)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, errInternal("Problem reading manifest file - S3ServiceException:The specified key does not exist.,Status 404, manifest '%s'", uri)
+		}
+		return nil, errInternal("Problem reading manifest file '%s': %v", uri, err)
+	}
+	var m manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, errInternal("Manifest file '%s' is not in correct json format: %v", uri, err)
+	}
+	entries := make([]inputEntry, 0, len(m.Entries))
+	for _, e := range m.Entries {
+		if e.URL == "" {
+			return nil, errInternal("Manifest file '%s' has an entry without url", uri)
+		}
+		entries = append(entries, inputEntry{url: e.URL, mandatory: e.Mandatory})
+	}
+	return entries, nil
+}
+
+func getObject(ctx context.Context, client *s3.Client, bucket, key string) ([]byte, error) {
+	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, err
+	}
+	defer out.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(out.Body, maxObjectSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxObjectSize {
+		return nil, fmt.Errorf("object larger than %d bytes", maxObjectSize)
+	}
+	return data, nil
+}
+
+func isNotFound(err error) bool {
+	if err == nil {
+		return false
+	}
+	var nsk *s3types.NoSuchKey
+	var nsb *s3types.NoSuchBucket
+	var nf *s3types.NotFound
+	if errors.As(err, &nsk) || errors.As(err, &nsb) || errors.As(err, &nf) {
+		return true
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "NoSuchKey", "NoSuchBucket", "NotFound":
+			return true
+		}
+	}
+	return false
+}
+
+// decompress undoes the COPY's compression option. Empty objects stay empty
+// (Redshift loads nothing from them rather than failing).
+func decompress(kind string, raw []byte) ([]byte, error) {
+	if kind == "" || len(raw) == 0 {
+		return raw, nil
+	}
+	var r io.Reader
+	switch kind {
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, err
+		}
+		defer zr.Close()
+		r = zr
+	case "bzip2":
+		r = bzip2.NewReader(bytes.NewReader(raw))
+	case "zstd":
+		zr, err := zstd.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, err
+		}
+		defer zr.Close()
+		r = zr
+	default:
+		return nil, fmt.Errorf("unknown compression %q", kind)
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxObjectSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxObjectSize {
+		return nil, fmt.Errorf("decompressed object larger than %d bytes", maxObjectSize)
+	}
+	return data, nil
+}

@@ -1,0 +1,180 @@
+// Package redshiftsim simulates Amazon Redshift for tests: a PostgreSQL
+// wire-protocol proxy in front of a real PostgreSQL server that understands
+// Redshift's COPY ... FROM 's3://...'.
+//
+// Everything the client sends passes through unchanged except Redshift
+// COPYs, which are rewritten into plain INSERTs carrying the data read from
+// S3, so they run inside the client's own transaction (ROLLBACK discards the
+// rows, COMMIT keeps them) in both the simple and the extended protocol. The
+// server also injects the faults rin must survive (failing COPYs, a read-only
+// cluster during resize, slow commits, lost commit replies), see faults.go.
+package redshiftsim
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Config configures a simulator.
+type Config struct {
+	Backend  string       // libpq URL/DSN of the PostgreSQL server to forward to (trust auth, sslmode=disable)
+	S3       *s3.Client   // S3 client that reads the objects COPY names (gofakes3 in tests, path-style)
+	Addr     string       // listen address; default "127.0.0.1:0"
+	TLS      *tls.Config  // optional: answer SSLRequest with 'S' and serve TLS
+	Password string       // optional: the proxy demands this cleartext password itself
+	Logger   *slog.Logger // optional; default discards
+}
+
+// Server is a running simulator.
+type Server struct {
+	cfg     Config
+	backend *pgconn.Config
+	ln      net.Listener
+	log     *slog.Logger
+
+	ctx    context.Context // canceled by Close; parent of every session
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{} // client and backend connections, closed by Close
+	closed bool
+
+	faults faults
+	stats  counters
+	nextID int64 // guarded by mu
+}
+
+// Start checks that the backend is reachable, starts listening and serves
+// clients until Close. ctx bounds only the startup; the server's lifetime is
+// ended by Close.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Backend == "" {
+		return nil, errors.New("redshiftsim: Config.Backend is required")
+	}
+	bcfg, err := pgconn.ParseConfig(cfg.Backend)
+	if err != nil {
+		return nil, fmt.Errorf("redshiftsim: parsing backend DSN: %w", err)
+	}
+	probe, err := pgconn.ConnectConfig(ctx, bcfg)
+	if err != nil {
+		return nil, fmt.Errorf("redshiftsim: connecting to backend: %w", err)
+	}
+	_ = probe.Close(ctx)
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("redshiftsim: listen: %w", err)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &Server{
+		cfg:     cfg,
+		backend: bcfg,
+		ln:      ln,
+		log:     log.With("component", "redshiftsim"),
+		ctx:     sctx,
+		cancel:  cancel,
+		conns:   make(map[net.Conn]struct{}),
+	}
+	s.wg.Add(1)
+	go s.acceptLoop()
+	s.log.Info("redshift simulator listening", "addr", s.Addr(), "tls", cfg.TLS != nil)
+	return s, nil
+}
+
+// Addr returns the listening address, "127.0.0.1:port".
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close stops listening, closes every client and backend connection and
+// waits for all goroutines to finish.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	err := s.ln.Close()
+	for c := range s.conns {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return err
+}
+
+func (s *Server) acceptLoop() {
+	defer s.wg.Done()
+	backoff := 5 * time.Millisecond
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			if s.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Temporary failure (e.g. too many open files): back off.
+			s.log.Warn("accept failed", "err", err)
+			select {
+			case <-time.After(backoff):
+			case <-s.ctx.Done():
+				return
+			}
+			backoff = min(backoff*2, time.Second)
+			continue
+		}
+		backoff = 5 * time.Millisecond
+		if !s.track(c) {
+			_ = c.Close()
+			return
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer s.untrack(c)
+			s.serve(c)
+		}()
+	}
+}
+
+// track registers a connection so Close can close it; it refuses once the
+// server is closed.
+func (s *Server) track(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c net.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	_ = c.Close()
+}
+
+func (s *Server) newSessionID() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	return s.nextID
+}

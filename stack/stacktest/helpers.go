@@ -1,0 +1,106 @@
+package stacktest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rinhq/rin/stack"
+)
+
+// Name returns prefix plus a random suffix, usable as a queue, bucket,
+// schema, table or database name: lowercase letters, digits and "_" only
+// (prefix is lowercased and other characters become "_"), at most 40 bytes.
+func Name(prefix string) string {
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	p := strings.Map(func(r rune) rune {
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9', r == '_':
+			return r
+		case 'A' <= r && r <= 'Z':
+			return r + 'a' - 'A'
+		default:
+			return '_'
+		}
+	}, prefix)
+	if len(p) > 29 {
+		p = p[:29]
+	}
+	return p + "_" + hex.EncodeToString(b)
+}
+
+// BucketName is Name made valid for S3 (no "_", which buckets reject).
+func BucketName(prefix string) string {
+	return strings.ReplaceAll(Name(prefix), "_", "-")
+}
+
+// NewQueue creates a uniquely named queue with a DLQ (maxReceiveCount 3) and
+// returns its name and URL.
+func NewQueue(t testing.TB, s *stack.Stack, opts stack.QueueOptions) (name, url string) {
+	t.Helper()
+	name = Name("q")
+	opts.DeadLetter = true
+	url, err := s.SQS().CreateQueue(t.Context(), name, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return name, url
+}
+
+// NewBucket creates a uniquely named bucket and returns its name.
+func NewBucket(t testing.TB, s *stack.Stack) string {
+	t.Helper()
+	name := BucketName("b")
+	if err := s.S3().CreateBucket(t.Context(), name); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// Connect opens a connection to the Redshift simulator, closed when t ends.
+func Connect(t testing.TB, s *stack.Stack) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), s.RedshiftDSN())
+	if err != nil {
+		t.Fatalf("connect to redshift simulator: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return conn
+}
+
+// NewTable creates schema.table (schema created if missing) through the
+// simulator with the given column definitions, e.g. "id int, name text".
+// It returns the quoted "schema"."table".
+func NewTable(t testing.TB, s *stack.Stack, schema, table, columns string) string {
+	t.Helper()
+	conn := Connect(t, s)
+	qs := pgx.Identifier{schema}.Sanitize()
+	qt := pgx.Identifier{schema, table}.Sanitize()
+	for _, sql := range []string{
+		"CREATE SCHEMA IF NOT EXISTS " + qs,
+		"CREATE TABLE " + qt + " (" + columns + ")",
+	} {
+		if _, err := conn.Exec(t.Context(), sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	return qt
+}
+
+// CountRows returns the number of rows in schema.table, read through the
+// simulator.
+func CountRows(t testing.TB, s *stack.Stack, schema, table string) int64 {
+	t.Helper()
+	conn := Connect(t, s)
+	var n int64
+	sql := "SELECT count(*) FROM " + pgx.Identifier{schema, table}.Sanitize()
+	if err := conn.QueryRow(t.Context(), sql).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
