@@ -33,15 +33,34 @@ func (l lines) line(path string) int {
 	return 0
 }
 
-// at returns the deepest path written on line n ("" when none).
+// at returns the deepest path written on line n, or the parent of the
+// deepest ones when a flow mapping puts several keys on that line
+// ("" when none).
 func (l lines) at(n int) string {
-	best := ""
+	var best []string
+	depth := -1
 	for p, ln := range l {
-		if ln == n && (len(p) > len(best) || (len(p) == len(best) && p < best)) {
-			best = p
+		if ln != n {
+			continue
+		}
+		switch d := strings.Count(p, ".") + strings.Count(p, "["); {
+		case d > depth:
+			best, depth = []string{p}, d
+		case d == depth:
+			best = append(best, p)
 		}
 	}
-	return best
+	switch len(best) {
+	case 0:
+		return ""
+	case 1:
+		return best[0]
+	}
+	p := best[0]
+	if i := strings.LastIndexAny(p, ".["); i > 0 {
+		return p[:i]
+	}
+	return ""
 }
 
 // decode parses YAML strictly into c. Unknown keys are found by walking the

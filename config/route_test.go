@@ -385,3 +385,19 @@ func TestRouteConcurrent(t *testing.T) {
 		<-done
 	}
 }
+
+// yaml.v2 (which the original decoded with) took YAML 1.1 booleans; rin
+// must too.
+func TestYAML11Booleans(t *testing.T) {
+	c := mustParse(t, base+`
+targets:
+  - redshift: {table: t, reconnect_on_error: yes}
+    s3: {key_prefix: a/}
+    break: on
+  - s3: {key_prefix: b/}
+    discard: True
+`)
+	if !c.Targets[0].Redshift.ReconnectOnError || !c.Targets[0].Break || !c.Targets[1].Discard {
+		t.Errorf("%+v", c.Targets)
+	}
+}

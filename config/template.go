@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"text/template"
 )
 
@@ -45,7 +47,7 @@ func expandTemplate(src []byte, source string, lookup func(string) (string, bool
 			if v, ok := lookup(key); ok {
 				return v, nil
 			}
-			return "", fmt.Errorf("%w: %s", ErrEnvNotSet, key)
+			return "", &envError{name: key}
 		},
 		"json_escape": func(s string) string {
 			b, _ := json.Marshal(s)
@@ -58,12 +60,32 @@ func expandTemplate(src []byte, source string, lookup func(string) (string, bool
 	}
 	var out bytes.Buffer
 	if err := t.Execute(&out, nil); err != nil {
-		if errors.Is(err, ErrEnvNotSet) {
-			// text/template's message names the line and the call:
-			// template: config.yaml:5:28: executing ... error calling must_env: environment variable is not set: NAME
-			return nil, fmt.Errorf("%w", err)
+		var ee *envError
+		if errors.As(err, &ee) {
+			return nil, &FieldError{
+				Source: source, Line: templateLine(err, source), Err: ErrEnvNotSet,
+				Detail: fmt.Sprintf(`%s (from {{ must_env %q }}; set it, or write {{ env %q "default" }} instead)`, ee.name, ee.name, ee.name),
+			}
 		}
 		return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 	}
 	return out.Bytes(), nil
+}
+
+// envError is must_env's failure; it carries the variable name so the
+// message can name it without parsing text/template's wording.
+type envError struct{ name string }
+
+func (e *envError) Error() string { return "environment variable " + e.name + " is not set" }
+
+// templateLine extracts the line from text/template's
+// "template: <source>:<line>:<col>: ..." message (0 if absent).
+func templateLine(err error, source string) int {
+	rest, ok := strings.CutPrefix(err.Error(), "template: "+source+":")
+	if !ok {
+		return 0
+	}
+	digits, _, _ := strings.Cut(rest, ":")
+	n, _ := strconv.Atoi(digits)
+	return n
 }

@@ -31,10 +31,8 @@ func classify(err error) error {
 		return err
 	case strings.HasPrefix(code, "22"), strings.HasPrefix(code, "23"):
 		return fsm.BadObject(err)
-	case code == "XX000" && (strings.Contains(msg, "load into table") ||
-		strings.Contains(msg, "does not exist") ||
-		strings.Contains(msg, "manifest") ||
-		strings.Contains(msg, "not found")):
+	case code == "XX000" && containsAny(msg, "load into table", "stl_load_errors", "invalid", "does not exist",
+		"manifest", "not found", "delimiter", "parse", "malformed", "decompress", "gzip", "zstd", "bzip2"):
 		return fsm.BadObject(err)
 	case code == "XX000" && strings.Contains(msg, "access denied"):
 		return fsm.Permanent(err)
@@ -45,4 +43,13 @@ func classify(err error) error {
 	default:
 		return err
 	}
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }

@@ -71,3 +71,14 @@ func postgresCredential() (*syscall.Credential, error) {
 	}
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
 }
+
+// CheckPostgres returns ErrNoPostgres when StartPostgres cannot work here:
+// no RIN_TEST_POSTGRES_DSN and no server binaries. Tests that start the stack
+// in a subprocess use it to skip (or fail in CI) up front.
+func CheckPostgres() error {
+	if os.Getenv("RIN_TEST_POSTGRES_DSN") != "" {
+		return nil
+	}
+	_, err := findPostgresBin("")
+	return err
+}

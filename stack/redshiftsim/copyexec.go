@@ -56,6 +56,9 @@ func (ss *session) copySQL(ctx context.Context, info stmtInfo) string {
 			return raiseErr(err)
 		}
 	}
+	if spec.noLoad {
+		sql = rowsInsertSQLEmpty(spec)
+	}
 	ss.log.Debug("COPY rewritten", "uri", spec.uri, "files", len(objs), "bytes", len(sql), "took", time.Since(start))
 	return sql
 }

@@ -24,6 +24,7 @@ type copySpec struct {
 	uri     string
 
 	manifest       bool
+	noLoad         bool   // check the input but load nothing
 	compression    string // "", "gzip", "bzip2", "zstd"
 	format         dataFormat
 	jsonIgnoreCase bool
@@ -214,6 +215,13 @@ func parseCopy(toks []token) (*copySpec, error) {
 			spec.hasCredentials = true
 		case "MANIFEST":
 			spec.manifest = true
+		case "NOLOAD":
+			spec.noLoad = true
+		case "ENCODING":
+			p.optional("AS")
+			if t, ok := p.next(); !ok || !(t.is("UTF8") || t.kind == tokString && strings.EqualFold(t.val, "UTF8")) {
+				return nil, errUnsupported("redshiftsim: only ENCODING UTF8 is supported")
+			}
 		case "GZIP", "BZIP2", "ZSTD":
 			spec.compression = strings.ToLower(kw)
 		case "LZOP":

@@ -24,39 +24,43 @@ type field struct {
 // for json_populate_recordset. With ignoreCase, keys are lower-cased so they
 // match PostgreSQL's folded column names.
 func parseJSONObjects(objs []s3Object, ignoreCase bool) ([]byte, int, error) {
-	var rows []map[string]json.RawMessage
+	out := []byte{'['}
+	count := 0
 	for _, o := range objs {
 		dec := json.NewDecoder(bytes.NewReader(o.data))
 		for {
-			var m map[string]json.RawMessage
-			err := dec.Decode(&m)
+			var raw json.RawMessage
+			err := dec.Decode(&raw)
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			if err != nil {
-				return nil, 0, errInternal("Invalid JSON object in '%s' near record %d: %v", o.url, len(rows)+1, err)
+			if err == nil && (len(raw) == 0 || raw[0] != '{') {
+				err = errors.New("record is not a JSON object")
 			}
-			if m == nil {
-				return nil, 0, errInternal("Invalid JSON object in '%s' near record %d: null is not an object", o.url, len(rows)+1)
+			if err != nil {
+				return nil, 0, errInternal("Invalid JSON object in '%s' near record %d: %v", o.url, count+1, err)
 			}
 			if ignoreCase {
+				var m map[string]json.RawMessage
+				if err := json.Unmarshal(raw, &m); err != nil {
+					return nil, 0, errInternal("Invalid JSON object in '%s' near record %d: %v", o.url, count+1, err)
+				}
 				lower := make(map[string]json.RawMessage, len(m))
 				for k, v := range m {
 					lower[strings.ToLower(k)] = v
 				}
-				m = lower
+				if raw, err = json.Marshal(lower); err != nil {
+					return nil, 0, errInternal("re-encoding JSON: %v", err)
+				}
 			}
-			rows = append(rows, m)
+			if count > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, raw...)
+			count++
 		}
 	}
-	if rows == nil {
-		return []byte("[]"), 0, nil
-	}
-	out, err := json.Marshal(rows)
-	if err != nil {
-		return nil, 0, errInternal("re-encoding JSON: %v", err)
-	}
-	return out, len(rows), nil
+	return append(out, ']'), count, nil
 }
 
 // parseDelimited parses CSV or delimited text from every input, applying

@@ -106,9 +106,9 @@ func jsonInsertSQL(spec *copySpec, array []byte) string {
 // yield an INSERT (of nothing) so the client sees a normal completion.
 func rowsInsertSQL(spec *copySpec, rows [][]field) (string, error) {
 	table := qualifiedName(spec.table)
-	cols, sel := insertTargets(spec)
+	cols, _ := insertTargets(spec)
 	if len(rows) == 0 {
-		return "INSERT INTO " + table + cols + " SELECT " + sel + " FROM " + table + " WHERE false", nil
+		return rowsInsertSQLEmpty(spec), nil
 	}
 	width := 0
 	for _, r := range rows {
@@ -141,6 +141,14 @@ func rowsInsertSQL(spec *copySpec, rows [][]field) (string, error) {
 		b.WriteByte(')')
 	}
 	return b.String(), nil
+}
+
+// rowsInsertSQLEmpty is an INSERT of nothing: the client still sees a
+// normal completion with zero rows.
+func rowsInsertSQLEmpty(spec *copySpec) string {
+	table := qualifiedName(spec.table)
+	cols, sel := insertTargets(spec)
+	return "INSERT INTO " + table + cols + " SELECT " + sel + " FROM " + table + " WHERE false"
 }
 
 // stmtInfo classifies one statement for the relay.

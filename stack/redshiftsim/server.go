@@ -26,7 +26,11 @@ import (
 
 // Config configures a simulator.
 type Config struct {
-	Backend  string       // libpq URL/DSN of the PostgreSQL server to forward to (trust auth, sslmode=disable)
+	// Backend is the libpq URL/DSN of the PostgreSQL server to forward to
+	// (trust auth, sslmode=disable). Its user and database are used for
+	// every client, whatever user the client names; when it names no
+	// database, the client's database is used.
+	Backend  string
 	S3       *s3.Client   // S3 client that reads the objects COPY names (gofakes3 in tests, path-style)
 	Addr     string       // listen address; default "127.0.0.1:0"
 	TLS      *tls.Config  // optional: answer SSLRequest with 'S' and serve TLS

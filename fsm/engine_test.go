@@ -1,0 +1,352 @@
+package fsm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rinhq/rin/config"
+	"github.com/rinhq/rin/journal"
+	"github.com/rinhq/rin/sqsx"
+)
+
+// These tests drive the engine with an in-memory queue and copier to pin
+// down its logic; the end-to-end tests in package e2e run the same flows
+// against goaws, gofakes3 and the Redshift simulator.
+
+type fakeQueue struct {
+	mu      sync.Mutex
+	pending []sqsx.Message
+	deleted map[string]int // message id → deletions
+	handles map[string]string
+	seq     int
+}
+
+func newFakeQueue() *fakeQueue {
+	return &fakeQueue{deleted: map[string]int{}, handles: map[string]string{}}
+}
+
+func (q *fakeQueue) send(id, body string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.seq++
+	h := fmt.Sprintf("h-%s-%d", id, q.seq)
+	q.handles[h] = id
+	q.pending = append(q.pending, sqsx.Message{ID: id, ReceiptHandle: h, Body: body})
+}
+
+func (q *fakeQueue) Receive(ctx context.Context, max int32, wait, vis time.Duration) ([]sqsx.Message, error) {
+	q.mu.Lock()
+	n := min(int(max), len(q.pending))
+	out := append([]sqsx.Message(nil), q.pending[:n]...)
+	q.pending = q.pending[n:]
+	q.mu.Unlock()
+	if n == 0 {
+		sleep(ctx, 10*time.Millisecond)
+	}
+	return out, nil
+}
+
+func (q *fakeQueue) Delete(ctx context.Context, handles []string) (map[string]error, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, h := range handles {
+		q.deleted[q.handles[h]]++
+	}
+	return nil, nil
+}
+
+func (q *fakeQueue) ChangeVisibility(ctx context.Context, handles []string, t time.Duration) (map[string]error, error) {
+	return nil, nil
+}
+
+func (q *fakeQueue) deletions(id string) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.deleted[id]
+}
+
+type fakeCopier struct {
+	mu      sync.Mutex
+	loaded  map[string]int // job id → times loaded (the ledger)
+	batches []int
+	fail    func(b Batch) error
+}
+
+func (c *fakeCopier) Copy(ctx context.Context, b Batch) (Result, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fail != nil {
+		if err := c.fail(b); err != nil {
+			return Result{}, err
+		}
+	}
+	res := Result{Skipped: map[string]bool{}}
+	for _, j := range b.Jobs {
+		if c.loaded[j.ID] > 0 {
+			res.Skipped[j.ID] = true
+			continue
+		}
+		c.loaded[j.ID]++
+		res.Rows++
+	}
+	c.batches = append(c.batches, len(b.Jobs))
+	return res, nil
+}
+
+func (c *fakeCopier) loads() (jobs, batches int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range c.loaded {
+		jobs += n
+	}
+	return jobs, len(c.batches)
+}
+
+const testConfig = `
+queue_name: q
+redshift: {host: localhost, port: 5439, dbname: db, user: u, password: p, schema: public}
+s3: {bucket: b, region: us-east-1}
+targets:
+  - s3: {key_prefix: skip/}
+    discard: true
+  - redshift: {table: foo}
+    s3: {key_prefix: foo/}
+  - redshift: {schema: $1, table: $2}
+    s3: {key_regexp: '^re/([a-z]+)/([a-z]+)/'}
+`
+
+func event(keys ...string) string {
+	var recs []string
+	for _, k := range keys {
+		recs = append(recs, fmt.Sprintf(`{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put","eventTime":"2026-11-25T00:00:00.000Z","s3":{"bucket":{"name":"b"},"object":{"key":%q,"size":10,"eTag":"e-%s","sequencer":"01"}}}`, k, k))
+	}
+	return `{"Records":[` + strings.Join(recs, ",") + `]}`
+}
+
+type harness struct {
+	t      *testing.T
+	q      *fakeQueue
+	c      *fakeCopier
+	j      *journal.Journal
+	engine *Engine
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func start(t *testing.T, c *fakeCopier, opts Options) *harness {
+	t.Helper()
+	cfg, err := config.Parse([]byte(testConfig), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(filepath.Join(t.TempDir(), "j.db"), journal.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.loaded == nil {
+		c.loaded = map[string]int{}
+	}
+	h := &harness{t: t, q: newFakeQueue(), c: c, j: j, done: make(chan error, 1)}
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if opts.Batch.MaxAge == 0 {
+		opts.Batch.MaxAge = 20 * time.Millisecond
+	}
+	opts.Retry.InitialInterval = 10 * time.Millisecond
+	opts.Retry.MaxInterval = 50 * time.Millisecond
+	h.engine = New(j, h.q, cfg, c, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() { h.done <- h.engine.Run(ctx) }()
+	t.Cleanup(func() { h.stop(); j.Close() })
+	return h
+}
+
+func (h *harness) stop() {
+	h.cancel()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("engine: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		h.t.Error("engine did not stop")
+	}
+	h.done <- nil
+}
+
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s; stats %+v", what, h.engine.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (h *harness) states() map[journal.State]int {
+	var counts map[journal.State]int
+	h.j.View(func(tx *journal.Tx) error { counts = tx.CountJobs(); return nil })
+	return counts
+}
+
+func TestDuplicatesLoadOnce(t *testing.T) {
+	h := start(t, &fakeCopier{}, Options{})
+	h.q.send("m1", event("foo/1", "foo/1", "re/sch/tab/2", "skip/3", "nomatch/4"))
+	h.q.send("m2", event("foo/1")) // duplicate S3 event in another message
+	h.q.send("m1", event("foo/1", "foo/1", "re/sch/tab/2", "skip/3", "nomatch/4")) // SQS redelivery
+	h.waitFor("all acked", func() bool { return h.states()[journal.Acked] == 2 && h.engine.Stats().Pending == 0 })
+	h.waitFor("messages deleted", func() bool { return h.q.deletions("m1") >= 1 && h.q.deletions("m2") == 1 })
+	if jobs, _ := h.c.loads(); jobs != 2 {
+		t.Fatalf("loaded %d times, want 2 (foo/1 and re/sch/tab/2 once each)", jobs)
+	}
+}
+
+func TestBatchesShareOneCopy(t *testing.T) {
+	h := start(t, &fakeCopier{}, Options{Batch: BatchOptions{MaxFiles: 50, MaxAge: 200 * time.Millisecond}})
+	for i := 0; i < 12; i++ {
+		var keys []string
+		for k := 0; k < 10; k++ {
+			keys = append(keys, fmt.Sprintf("foo/%d-%d", i, k))
+		}
+		h.q.send(fmt.Sprint("m", i), event(keys...))
+	}
+	h.waitFor("120 acked", func() bool { return h.states()[journal.Acked] == 120 })
+	jobs, batches := h.c.loads()
+	if jobs != 120 || batches > 6 {
+		t.Fatalf("%d jobs in %d COPYs; want 120 jobs in at most 6", jobs, batches)
+	}
+}
+
+func TestBadObjectIsolated(t *testing.T) {
+	c := &fakeCopier{fail: func(b Batch) error {
+		for _, j := range b.Jobs {
+			if j.Key == "foo/bad" {
+				return BadObject(errors.New("invalid input syntax"))
+			}
+		}
+		return nil
+	}}
+	h := start(t, c, Options{Batch: BatchOptions{MaxFiles: 100, MaxAge: 100 * time.Millisecond}, Retry: RetryOptions{MaxAttempts: 2}})
+	keys := []string{"foo/bad"}
+	for k := 0; k < 9; k++ {
+		keys = append(keys, fmt.Sprintf("foo/good-%d", k))
+	}
+	h.q.send("m1", event(keys...))
+	h.waitFor("9 acked, 1 failed", func() bool { s := h.states(); return s[journal.Acked] == 9 && s[journal.Failed] == 1 })
+	h.waitFor("message deleted", func() bool { return h.q.deletions("m1") == 1 })
+	var failed journal.Job
+	h.j.View(func(tx *journal.Tx) error {
+		return tx.ForEachJob(journal.Failed, func(j journal.Job) error { failed = j; return nil })
+	})
+	if failed.Key != "foo/bad" || !strings.Contains(failed.LastError, "invalid input syntax") || failed.Attempts != 2 {
+		t.Fatalf("failed job = %+v", failed)
+	}
+}
+
+func TestBreakerHoldsEndpoint(t *testing.T) {
+	var mu sync.Mutex
+	down := true
+	calls := 0
+	c := &fakeCopier{fail: func(b Batch) error {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if down {
+			return errors.New("read-only: cluster resizing")
+		}
+		return nil
+	}}
+	h := start(t, c, Options{Batch: BatchOptions{MaxFiles: 1}})
+	for i := 0; i < 20; i++ {
+		h.q.send(fmt.Sprint("m", i), event(fmt.Sprintf("foo/%d", i)))
+	}
+	time.Sleep(500 * time.Millisecond)
+	mu.Lock()
+	during := calls
+	down = false
+	mu.Unlock()
+	// 20 jobs, 500ms of outage, probes backing off from 10ms to 50ms:
+	// without the breaker every job would retry on its own schedule.
+	if during > 15 {
+		t.Fatalf("%d COPY attempts during the outage; the breaker should hold the endpoint to a few probes", during)
+	}
+	h.waitFor("20 acked", func() bool { return h.states()[journal.Acked] == 20 })
+}
+
+func TestPermanentErrorParksJob(t *testing.T) {
+	c := &fakeCopier{fail: func(b Batch) error {
+		if b.Dest.Table == "tab" {
+			return Permanent(errors.New(`relation "sch.tab" does not exist`))
+		}
+		return nil
+	}}
+	h := start(t, c, Options{Retry: RetryOptions{MaxAttempts: 3}})
+	h.q.send("m1", event("re/sch/tab/1", "foo/1"))
+	h.waitFor("1 failed, 1 acked", func() bool { s := h.states(); return s[journal.Failed] == 1 && s[journal.Acked] == 1 })
+	h.waitFor("message deleted", func() bool { return h.q.deletions("m1") == 1 })
+	// Requeue after "creating the table".
+	c.mu.Lock()
+	c.fail = nil
+	c.mu.Unlock()
+	var id string
+	h.j.View(func(tx *journal.Tx) error {
+		return tx.ForEachJob(journal.Failed, func(j journal.Job) error { id = j.ID; return nil })
+	})
+	if _, err := h.engine.Requeue([]string{id}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("2 acked", func() bool { return h.states()[journal.Acked] == 2 })
+}
+
+func TestMalformedRejected(t *testing.T) {
+	h := start(t, &fakeCopier{}, Options{})
+	h.q.send("bad", `{"Records":[{"s3":`)
+	h.q.send("test", `{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-25T00:00:00.000Z","Bucket":"b"}`)
+	h.waitFor("both deleted", func() bool { return h.q.deletions("bad") == 1 && h.q.deletions("test") == 1 })
+	var rejected []journal.Rejected
+	h.j.View(func(tx *journal.Tx) error {
+		return tx.ForEachRejected(func(r journal.Rejected) error { rejected = append(rejected, r); return nil })
+	})
+	if len(rejected) != 1 || rejected[0].Body != `{"Records":[{"s3":` {
+		t.Fatalf("rejected = %+v", rejected)
+	}
+}
+
+func TestResumeRecopiesInterrupted(t *testing.T) {
+	// A job left copying by a crash goes back through Copy, where the
+	// ledger (here: the fake's loaded map) decides; it is never lost.
+	c := &fakeCopier{loaded: map[string]int{}}
+	path := filepath.Join(t.TempDir(), "j.db")
+	j, err := journal.Open(path, journal.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := config.Parse([]byte(testConfig), "t.yaml")
+	rt := cfg.Route("b", "foo/x")[0]
+	id := journal.JobID(rt.Redshift.Endpoint(), rt.Schema, rt.Table, "b", "foo/x", "e")
+	c.loaded[id] = 1 // the COPY had committed before the crash
+	j.Update(func(tx *journal.Tx) error {
+		return tx.PutJob(journal.Job{ID: id, State: journal.Copying, Endpoint: rt.Redshift.Endpoint(), Table: rt.Table, Bucket: "b", Key: "foo/x", Version: "e"})
+	})
+	e := New(j, newFakeQueue(), cfg, c, Options{BatchMode: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var job journal.Job
+	j.View(func(tx *journal.Tx) (err error) { job, err = tx.Job(id); return })
+	if job.State != journal.Acked || c.loaded[id] != 1 {
+		t.Fatalf("job %s after resume, loaded %d times", job.State, c.loaded[id])
+	}
+}
