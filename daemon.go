@@ -151,6 +151,13 @@ func (d *daemon) run(ctx context.Context, batch bool) error {
 		Logger:    d.log,
 	})
 
+	// Admin interface and journal retention (daemon_admin.go).
+	stopAdmin, err := d.startAdmin(ctx, j, engine)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
+
 	d.log.Info("rin started", "version", Version, "config", cfg.Source, "queue", cfg.QueueName, "journal", cfg.Journal.Path, "targets", len(cfg.Targets), "batch_mode", batch)
 	start := time.Now()
 	err = engine.Run(ctx)

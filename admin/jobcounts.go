@@ -25,6 +25,11 @@ type jobCounter struct {
 	ackedAt time.Time
 }
 
+// DefaultAckedRefresh is how often /metrics recounts acked jobs by target.
+// On 100k acked jobs a recount costs about 0.8s of CPU against about 16ms
+// for a scrape that reuses the last one (BenchmarkMetricsScrape).
+const DefaultAckedRefresh = 5 * time.Minute
+
 // jobCounts is one scrape's worth of counts.
 type jobCounts struct {
 	states        map[journal.State]int            // from the index
@@ -34,7 +39,7 @@ type jobCounts struct {
 
 func newJobCounter(j *journal.Journal, ttl time.Duration) *jobCounter {
 	if ttl <= 0 {
-		ttl = time.Minute
+		ttl = DefaultAckedRefresh
 	}
 	return &jobCounter{journal: j, ttl: ttl}
 }

@@ -149,10 +149,18 @@ func (l *Local) Forget(ctx context.Context, olderThan time.Duration) (ForgetResu
 	return res, nil
 }
 
-// Check runs the journal's consistency check.
+// Check runs the journal's consistency check, after reading every page
+// itself. bbolt's check runs in a goroutine of its own, where a page too
+// damaged to parse panics beyond any recover and takes the process down:
+// rin-journal with a stack trace, or rin itself when the check is live.
+// Reading the pages here first, where a panic can be recovered, turns such
+// a page into a problem report.
 func (l *Local) Check(ctx context.Context) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if p := l.readAll(); p != "" {
+		return []string{p}, nil
 	}
 	problems, err := l.Journal.Check()
 	if err != nil {
@@ -163,4 +171,23 @@ func (l *Local) Check(ctx context.Context) ([]string, error) {
 		out[i] = p.String()
 	}
 	return out, nil
+}
+
+// readAll walks every bucket (and so every page holding keys or values)
+// in this goroutine, and reports a page bbolt cannot parse. Decoding errors
+// are left to Journal.Check, which reports them all.
+func (l *Local) readAll() (problem string) {
+	defer func() {
+		if r := recover(); r != nil {
+			problem = fmt.Sprintf("bbolt: unreadable page (%v)", r)
+		}
+	}()
+	l.Journal.View(func(tx *journal.Tx) error {
+		tx.CountJobs()
+		tx.ForEachJob("", func(journal.Job) error { return nil })
+		tx.ForEachMessage(func(journal.Message) error { return nil })
+		tx.ForEachRejected(func(journal.Rejected) error { return nil })
+		return nil
+	})
+	return ""
 }

@@ -20,7 +20,7 @@ func writeMetrics(w io.Writer, c jobCounts, eng Engine, version string, now time
 	p.family("rin_build_info", "gauge", "Always 1; the version label is rin's build.")
 	p.sample("rin_build_info", 1, "version", version)
 
-	p.family("rin_jobs", "gauge", "Jobs in the journal by state and target (the acked split may lag by up to a minute).")
+	p.family("rin_jobs", "gauge", "Jobs in the journal by state and target. Acked counts are recounted every few minutes; the other states on every scrape.")
 	for _, target := range slices.Sorted(maps.Keys(c.targets)) {
 		for _, s := range journal.States {
 			p.sample("rin_jobs", float64(c.targets[target][s]), "state", string(s), "target", target)

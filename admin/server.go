@@ -31,7 +31,7 @@ type ServerOptions struct {
 	Version string
 	Logger  *slog.Logger
 	// AckedRefresh bounds how often /metrics recounts acked jobs by
-	// target; 0 means a minute.
+	// target; 0 means DefaultAckedRefresh.
 	AckedRefresh time.Duration
 }
 
@@ -166,7 +166,24 @@ func (h *handler) routes(readOnly bool) http.Handler {
 	}
 	mux.HandleFunc("POST /v1/requeue", change(h.requeue))
 	mux.HandleFunc("POST /v1/forget", change(h.forget))
-	return mux
+	return h.recoverPanics(mux)
+}
+
+// recoverPanics answers a request whose handler panicked with an error.
+// bbolt panics on a page it cannot parse; the operator asking should learn
+// that the journal is damaged, and rin should log it once, without the
+// connection just dropping.
+func (h *handler) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				err := fmt.Errorf("%s %s: %w: %v", r.Method, r.URL.Path, journal.ErrCorrupt, v)
+				h.log.Error("admin request failed reading the journal", "err", err)
+				writeError(w, err)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {

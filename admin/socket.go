@@ -106,6 +106,9 @@ type unixListener struct {
 	fi   os.FileInfo
 }
 
+// Addr is the socket's final path, not the temporary name it was bound to.
+func (l *unixListener) Addr() net.Addr { return &net.UnixAddr{Name: l.path, Net: "unix"} }
+
 func (l *unixListener) Close() error {
 	err := l.UnixListener.Close()
 	if fi, serr := os.Lstat(l.path); serr == nil && os.SameFile(fi, l.fi) {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rinhq/rin/journal"
 )
 
 // staleSocket leaves a socket file with nobody listening, as a killed rin
@@ -140,5 +142,41 @@ func TestLoopbackOnlyAndReadOnly(t *testing.T) {
 	}
 	if s := states(t, j); s["f1"] != "failed" {
 		t.Error("requeue over the read-only listener changed the journal")
+	}
+}
+
+// TestDamagedPageLive: a damaged page under a running server is reported
+// to the operator, and the server (rin) survives it.
+func TestDamagedPageLive(t *testing.T) {
+	j := openJournal(t)
+	fill(t, j)
+	path := j.Path()
+	j.Close()
+	leaf, size := lastLeaf(t, path)
+	j, err := journal.Open(path, journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	_, c, _ := startServer(t, j, nil)
+	smash(t, path, leaf, size)
+	problems, err := c.Check(context.Background())
+	if err != nil || len(problems) != 1 || !strings.Contains(problems[0], "bbolt: unreadable page") {
+		t.Fatalf("check: %v %v", err, problems)
+	}
+	err = c.Dump(context.Background(), Filter{}, func(Record) error { return nil })
+	if !errors.Is(err, journal.ErrCorrupt) {
+		t.Errorf("dump: %v", err)
+	}
+	if _, err := Dial(context.Background(), filepath.Join(filepath.Dir(j.Path()), "nope.sock")); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("dial: %v", err)
+	}
+}
+
+func TestServerAddrIsSocketPath(t *testing.T) {
+	j := openJournal(t)
+	srv, _, sock := startServer(t, j, nil)
+	if got := srv.Addrs()[0].String(); got != sock {
+		t.Errorf("addr %s, want %s", got, sock)
 	}
 }

@@ -187,6 +187,6 @@ type Batch struct {
 // Admin is the local operator interface.
 type Admin struct {
 	Disabled bool   `yaml:"disabled"`
-	Socket   string `yaml:"socket"` // unix socket; default rin.sock beside the journal
+	Socket   string `yaml:"socket"` // unix socket; default: the journal path with .sock (rin.sock)
 	Addr     string `yaml:"addr"`   // optional loopback TCP address, e.g. 127.0.0.1:7410
 }

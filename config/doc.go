@@ -95,7 +95,7 @@
 //	  concurrency             4 COPYs at once per endpoint (top level only)
 //	admin:
 //	  disabled                false
-//	  socket                  rin.sock beside the journal
+//	  socket                  the journal path with .sock (rin.journal.db → rin.sock)
 //	  addr                    optional TCP address; loopback only (no authentication)
 //
 // Durations are Go syntax (500ms, 1h30m), with d for days (7d), or an

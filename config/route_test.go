@@ -284,7 +284,7 @@ targets:
 journal: {path: /var/lib/rin/journal.db}
 targets: [{redshift: {table: t}, s3: {key_regexp: '^'}}]
 `)
-	if c.Admin.Socket != "/var/lib/rin/rin.sock" {
+	if c.Admin.Socket != "/var/lib/rin/journal.sock" {
 		t.Errorf("socket = %s", c.Admin.Socket)
 	}
 	// PGSSLMODE is the default when sslmode is unset.

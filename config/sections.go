@@ -1,7 +1,6 @@
 package config
 
 import (
-	"path/filepath"
 	"strings"
 	"time"
 )
@@ -71,7 +70,9 @@ func (r *resolver) sections() {
 
 	ad := &c.Admin
 	if ad.Socket == "" {
-		ad.Socket = filepath.Join(filepath.Dir(c.Journal.Path), DefaultAdminSocket)
+		// Named after the journal, so two rin processes with their own
+		// journals in one directory get their own sockets.
+		ad.Socket = strings.TrimSuffix(strings.TrimSuffix(c.Journal.Path, ".db"), ".journal") + ".sock"
 	}
 	// sun_path is 108 bytes on Linux (104 on macOS), including the NUL.
 	if !ad.Disabled && len(ad.Socket) > 103 {

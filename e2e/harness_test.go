@@ -211,8 +211,6 @@ retry:
   initial_interval: 100ms
   max_interval: 1s
   max_attempts: 2
-batch:
-  max_age: 100ms
 {{ .Extra }}
 `
 
@@ -221,6 +219,9 @@ batch:
 func (e *env) writeConfig(name, targets, extra string) string {
 	e.t.Helper()
 	host, port := e.st.RedshiftHostPort()
+	if !strings.Contains(extra, "batch:") {
+		extra += "\nbatch:\n  max_age: 100ms\n"
+	}
 	var b bytes.Buffer
 	template.Must(template.New("c").Parse(configTemplate)).Execute(&b, configData{
 		Queue: e.queue, Bucket: e.bucket, Schema: e.schema, Dir: e.dir,

@@ -202,7 +202,7 @@ func (h *harness) states() map[journal.State]int {
 func TestDuplicatesLoadOnce(t *testing.T) {
 	h := start(t, &fakeCopier{}, Options{})
 	h.q.send("m1", event("foo/1", "foo/1", "re/sch/tab/2", "skip/3", "nomatch/4"))
-	h.q.send("m2", event("foo/1")) // duplicate S3 event in another message
+	h.q.send("m2", event("foo/1"))                                                 // duplicate S3 event in another message
 	h.q.send("m1", event("foo/1", "foo/1", "re/sch/tab/2", "skip/3", "nomatch/4")) // SQS redelivery
 	h.waitFor("all acked", func() bool { return h.states()[journal.Acked] == 2 && h.engine.Stats().Pending == 0 })
 	h.waitFor("messages deleted", func() bool { return h.q.deletions("m1") >= 1 && h.q.deletions("m2") == 1 })

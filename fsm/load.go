@@ -92,12 +92,13 @@ func (e *Engine) attempt(ctx context.Context, b Batch, count bool) error {
 		for i := range b.Jobs {
 			j := &b.Jobs[i]
 			j.LastError = err.Error()
-			if j.Attempts >= e.opts.Retry.MaxAttempts {
+			j.PermanentErrors++
+			if j.PermanentErrors >= e.opts.Retry.MaxAttempts {
 				j.State = journal.Failed
 				log.Error("job failed: parked for a person (rin-journal requeue after fixing the cause)", "job_id", j.ID, "target", j.Target, "uri", j.URI(), "attempts", j.Attempts, "err", err)
 			} else {
 				j.State = journal.Received
-				j.NextAttempt = now.Add(e.backoff(j.Attempts))
+				j.NextAttempt = now.Add(e.backoff(j.PermanentErrors))
 				log.Warn("copy failed; will retry", "job_id", j.ID, "uri", j.URI(), "attempts", j.Attempts, "retry_at", j.NextAttempt, "err", err)
 			}
 		}

@@ -27,9 +27,9 @@ type Stats struct {
 	// of at most CopyBuckets[i] seconds (cumulative, as Prometheus wants);
 	// the last entry counts them all.
 	CopyDurations []int64
-	LagSeconds      float64 // sum over acked jobs, S3 event time → acked
-	LagCount        int64
-	Pending         int
+	LagSeconds    float64 // sum over acked jobs, S3 event time → acked
+	LagCount      int64
+	Pending       int
 }
 
 // Stats returns a snapshot of the counters.

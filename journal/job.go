@@ -70,11 +70,15 @@ type Job struct {
 	Size      int64     `json:"size,omitempty"`
 	EventTime time.Time `json:"event_time,omitempty"`
 
-	Attempts    int       `json:"attempts"`
-	LastError   string    `json:"last_error,omitempty"`
-	NextAttempt time.Time `json:"next_attempt,omitempty"`
-	Rows        int64     `json:"rows,omitempty"`
-	BatchID     string    `json:"batch_id,omitempty"`
+	Attempts int `json:"attempts"`
+	// PermanentErrors counts attempts that failed with a permanent error;
+	// the job is parked as failed when it reaches retry.max_attempts.
+	// Transient failures (an outage) do not count against it.
+	PermanentErrors int       `json:"permanent_errors,omitempty"`
+	LastError       string    `json:"last_error,omitempty"`
+	NextAttempt     time.Time `json:"next_attempt,omitempty"`
+	Rows            int64     `json:"rows,omitempty"`
+	BatchID         string    `json:"batch_id,omitempty"`
 
 	Created  time.Time `json:"created"`
 	Updated  time.Time `json:"updated"`

@@ -44,6 +44,7 @@ func (t *Tx) Requeue(id string) (Job, error) {
 	}
 	job.State = Received
 	job.Attempts = 0
+	job.PermanentErrors = 0
 	job.NextAttempt = time.Time{}
 	return job, t.PutJob(job)
 }
