@@ -204,13 +204,6 @@ targets:
 {{ .Targets }}
 journal:
   path: {{ .Dir }}/rin.journal.db
-receive:
-  wait_time: 1s
-  visibility_timeout: 20s
-retry:
-  initial_interval: 100ms
-  max_interval: 1s
-  max_attempts: 2
 {{ .Extra }}
 `
 
@@ -219,8 +212,15 @@ retry:
 func (e *env) writeConfig(name, targets, extra string) string {
 	e.t.Helper()
 	host, port := e.st.RedshiftHostPort()
-	if !strings.Contains(extra, "batch:") {
-		extra += "\nbatch:\n  max_age: 100ms\n"
+	// rin's own tuning for tests; a test's extra YAML replaces a section.
+	for section, def := range map[string]string{
+		"batch":   "  max_age: 100ms\n",
+		"receive": "  wait_time: 1s\n  visibility_timeout: 20s\n",
+		"retry":   "  initial_interval: 100ms\n  max_interval: 1s\n  max_attempts: 2\n",
+	} {
+		if !strings.Contains(extra, section+":") {
+			extra += "\n" + section + ":\n" + def
+		}
 	}
 	var b bytes.Buffer
 	template.Must(template.New("c").Parse(configTemplate)).Execute(&b, configData{

@@ -17,9 +17,20 @@ const fooTarget = "  - redshift: {table: foo}\n    s3: {key_prefix: foo/}\n"
 // other object.
 func (e *env) assertExactlyOnce(table string, keys []string, rows int) {
 	e.t.Helper()
+	want := map[string]int{}
+	for _, k := range keys {
+		want[k] = rows
+	}
+	e.assertRows(table, want)
+}
+
+// assertRows checks that table holds exactly want[key] rows of each key and
+// no other object, and says how many objects are missing or duplicated.
+func (e *env) assertRows(table string, want map[string]int) {
+	e.t.Helper()
 	got := e.rowsBySource(table)
 	missing, dup := 0, 0
-	for _, k := range keys {
+	for k, rows := range want {
 		switch n := got[k]; {
 		case n < rows:
 			missing++

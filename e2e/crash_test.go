@@ -1,0 +1,192 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rinhq/rin/journal"
+	"github.com/rinhq/rin/stack"
+)
+
+// envInt reads a size knob; CI runs the reduced defaults, `make crashtest`
+// the full size.
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// TestCrashExactlyOnce is the exactly-once proof: objects arrive over SQS
+// (some events twice, some records twice in one message, some keys prefixes
+// of others) while rin is SIGKILLed at random moments and restarted on the
+// same journal, and the Redshift simulator drops connections right after
+// COMMIT, fails COPYs with transient errors and goes read-only for a while.
+// Afterwards every row of every good object must be present exactly once,
+// the queue empty, and every job acked — or failed, for exactly the bad
+// objects planted on purpose.
+func TestCrashExactlyOnce(t *testing.T) {
+	objects := envInt("RIN_CRASH_OBJECTS", 300)
+	kills := envInt("RIN_CRASH_KILLS", 8)
+	seed := uint64(envInt("RIN_CRASH_SEED", int(time.Now().UnixNano()%1e9)))
+	t.Logf("crash test: %d objects, %d kills, seed %d (RIN_CRASH_SEED to replay)", objects, kills, seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+
+	e := newEnv(t)
+	e.table("foo")
+	e.exec(fmt.Sprintf(`CREATE SCHEMA "%s_app"`, e.schema))
+	for _, tbl := range []string{"access", "error"} {
+		e.exec(fmt.Sprintf(`CREATE TABLE "%s_app"."%s" (src varchar(1024), n int, msg varchar(256))`, e.schema, tbl))
+	}
+	targets := fooTarget + fmt.Sprintf("  - redshift: {schema: $1, table: $2}\n    s3: {key_regexp: '^logs/(%s_app)/(access|error)/'}\n", e.schema)
+	cfg := e.writeConfig("config.yaml", targets, "batch:\n  max_files: 50\n  max_age: 100ms\nreceive:\n  wait_time: 1s\n  visibility_timeout: 5s\n")
+
+	// The objects: rows vary; every 10th key is a prefix of another key
+	// (foo/k/1 and foo/k/10); a few objects are bad data on purpose.
+	type obj struct {
+		key, table string
+		rows       int
+		bad        bool
+	}
+	var objs []obj
+	for i := 0; len(objs) < objects; i++ {
+		o := obj{rows: 1 + rng.IntN(5)}
+		switch i % 3 {
+		case 0, 1:
+			o.key, o.table = fmt.Sprintf("foo/k/%d", i), "foo"
+		default:
+			kind := []string{"access", "error"}[rng.IntN(2)]
+			o.key, o.table = fmt.Sprintf("logs/%s_app/%s/%d.json", e.schema, kind, i), kind
+		}
+		o.bad = i%97 == 50
+		objs = append(objs, o)
+	}
+
+	// Upload everything first (S3 is not what is under test), then send
+	// the events from a goroutine while rin is being killed.
+	events := make([]stack.ObjectEvent, len(objs))
+	for i, o := range objs {
+		body := object(o.key, o.rows)
+		if o.bad {
+			body = []byte("{\"src\": this is not JSON\n")
+		}
+		events[i] = e.put(o.key, body)
+	}
+	var sendWG sync.WaitGroup
+	sendWG.Add(1)
+	go func() {
+		defer sendWG.Done()
+		r := rand.New(rand.NewPCG(seed, 2))
+		for i := 0; i < len(events); {
+			n := 1 + r.IntN(4) // several records per message
+			batch := append([]stack.ObjectEvent(nil), events[i:min(i+n, len(events))]...)
+			if r.IntN(10) == 0 {
+				batch = append(batch, batch[0]) // a record twice in one message
+			}
+			body := stack.S3EventBody(batch...)
+			if _, err := e.st.SQS().SendMessage(context.Background(), e.queueURL, body); err != nil {
+				t.Errorf("send: %v", err)
+				return
+			}
+			if r.IntN(8) == 0 { // the same event again: a duplicate delivery
+				e.st.SQS().SendMessage(context.Background(), e.queueURL, body)
+			}
+			i += n
+			time.Sleep(time.Duration(r.IntN(3)) * time.Millisecond)
+		}
+	}()
+
+	// Faults, injected between kills.
+	sim := e.st.Redshift()
+	defer sim.ResetFaults()
+	sim.SetCopyLatency(20 * time.Millisecond)
+	faults := []func(){
+		func() { sim.DropAfterNextCommits(1) },
+		func() { sim.FailNextCopies(2, "57P01", "terminating connection due to administrator command") },
+		func() { sim.DropAfterNextCommits(2) },
+		func() {
+			sim.SetReadOnly(true)
+			time.AfterFunc(3*time.Second, func() { sim.SetReadOnly(false) })
+		},
+	}
+	before := sim.Stats()
+	for k := 0; k < kills; k++ {
+		p := e.start("-config", cfg)
+		if k < len(faults)*2 {
+			faults[k%len(faults)]()
+		}
+		time.Sleep(time.Duration(300+rng.IntN(1500)) * time.Millisecond)
+		p.kill()
+	}
+	sendWG.Wait()
+	sim.SetReadOnly(false)
+	p := e.start("-config", cfg)
+
+	good := map[string]map[string]int{} // table → key → rows
+	bad := 0
+	for _, o := range objs {
+		if o.bad {
+			bad++
+			continue
+		}
+		if good[o.table] == nil {
+			good[o.table] = map[string]int{}
+		}
+		good[o.table][o.key] = o.rows
+	}
+	schemaOf := func(table string) string {
+		if table == "foo" {
+			return e.schema
+		}
+		return e.schema + "_app"
+	}
+	loaded := func() int {
+		n := 0
+		for tbl := range good {
+			s := e.schema
+			e.schema = schemaOf(tbl)
+			n += len(e.rowsBySource(tbl))
+			e.schema = s
+		}
+		return n
+	}
+	e.waitFor(5*time.Minute, "every good object loaded", func() bool { return loaded() == len(objs)-bad })
+	e.waitFor(2*time.Minute, "queue empty", e.queueEmpty)
+	// Let parked bad objects finish their attempts and the last acks land.
+	e.waitFor(2*time.Minute, "no pending job", func() bool {
+		return countLines(e, "job failed: parked") >= bad
+	})
+	time.Sleep(2 * time.Second)
+	p.stop(t)
+	after := sim.Stats()
+
+	base := e.schema
+	for tbl, want := range good {
+		e.schema = schemaOf(tbl)
+		e.assertRows(tbl, want)
+	}
+	e.schema = base
+	e.assertSettled(bad)
+	jobs := e.jobs()
+	if n := len(jobs[journal.Failed]); n != bad {
+		t.Errorf("%d failed jobs, want exactly the %d bad objects", n, bad)
+	}
+	j, err := journal.Open(filepath.Join(e.dir, "rin.journal.db"), journal.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := j.Check()
+	j.Close()
+	if err != nil || len(problems) > 0 {
+		t.Errorf("journal check: %v %v", problems, err)
+	}
+	t.Logf("crash test: %d objects (%d bad), %d kills, %d commits dropped, %d COPYs failed, %d COPYs: 0 missing, 0 duplicated",
+		len(objs), bad, kills, after.CommitsDropped-before.CommitsDropped, after.CopiesFailed-before.CopiesFailed, after.Copies-before.Copies)
+}
