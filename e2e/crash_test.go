@@ -150,10 +150,7 @@ func TestCrashExactlyOnce(t *testing.T) {
 	loaded := func() int {
 		n := 0
 		for tbl := range good {
-			s := e.schema
-			e.schema = schemaOf(tbl)
-			n += len(e.rowsBySource(tbl))
-			e.schema = s
+			n += len(e.rowsIn(schemaOf(tbl), tbl))
 		}
 		return n
 	}
@@ -167,12 +164,9 @@ func TestCrashExactlyOnce(t *testing.T) {
 	p.stop(t)
 	after := sim.Stats()
 
-	base := e.schema
 	for tbl, want := range good {
-		e.schema = schemaOf(tbl)
-		e.assertRows(tbl, want)
+		e.assertRows(schemaOf(tbl), tbl, want)
 	}
-	e.schema = base
 	e.assertSettled(bad)
 	jobs := e.jobs()
 	if n := len(jobs[journal.Failed]); n != bad {

@@ -120,9 +120,15 @@ func (e *env) backend() *pgx.Conn {
 // rowsBySource returns, per object key, how many rows table holds.
 func (e *env) rowsBySource(table string) map[string]int {
 	e.t.Helper()
+	return e.rowsIn(e.schema, table)
+}
+
+// rowsIn is rowsBySource for a table in another schema.
+func (e *env) rowsIn(schema, table string) map[string]int {
+	e.t.Helper()
 	conn := e.backend()
 	defer conn.Close(context.Background())
-	rows, err := conn.Query(context.Background(), fmt.Sprintf(`SELECT src, count(*) FROM %s GROUP BY src`, pgx.Identifier{e.schema, table}.Sanitize()))
+	rows, err := conn.Query(context.Background(), fmt.Sprintf(`SELECT src, count(*) FROM %s GROUP BY src`, pgx.Identifier{schema, table}.Sanitize()))
 	if err != nil {
 		e.t.Fatalf("count rows of %s: %v", table, err)
 	}

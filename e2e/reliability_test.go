@@ -21,14 +21,14 @@ func (e *env) assertExactlyOnce(table string, keys []string, rows int) {
 	for _, k := range keys {
 		want[k] = rows
 	}
-	e.assertRows(table, want)
+	e.assertRows(e.schema, table, want)
 }
 
 // assertRows checks that table holds exactly want[key] rows of each key and
 // no other object, and says how many objects are missing or duplicated.
-func (e *env) assertRows(table string, want map[string]int) {
+func (e *env) assertRows(schema, table string, want map[string]int) {
 	e.t.Helper()
-	got := e.rowsBySource(table)
+	got := e.rowsIn(schema, table)
 	missing, dup := 0, 0
 	for k, rows := range want {
 		switch n := got[k]; {

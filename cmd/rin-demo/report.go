@@ -137,7 +137,7 @@ func (d *demo) printBatching(c *checks) {
 
 func (d *demo) printFiles() {
 	cfg, log, jnl := filepath.Join(d.out, configFile), filepath.Join(d.out, logFile), filepath.Join(d.out, journalFile)
-	d.printf("\nFiles:\n  config   %s\n  log      %s\n  journal  %s   (go run ./cmd/rin-journal -journal %s stats)\n",
+	d.printf("\nFiles:\n  config   %s\n  log      %s\n  journal  %s   (go run ./cmd/rin-journal -journal %s stats -format table)\n",
 		d.rel(cfg), d.rel(log), d.rel(jnl), d.rel(jnl))
 }
 
