@@ -52,10 +52,8 @@ func (e *Engine) receiveLoop(ctx context.Context) error {
 			}
 			continue
 		}
-		for _, m := range msgs {
-			if err := e.admit(ctx, m); err != nil {
-				return err
-			}
+		if err := e.admit(ctx, msgs); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -67,47 +65,131 @@ func (e *Engine) backlogged() bool {
 	return len(e.jobs)+len(e.admitting) >= e.opts.Receive.MaxPending
 }
 
-// admit turns one SQS message into journaled jobs. Unparseable bodies are
-// journaled as rejected (whole, so nothing is lost) and deleted, so a
+// admit turns the messages of one receive into journaled jobs, in one
+// journal transaction (one fsync for up to ten messages). Unparseable bodies
+// are journaled as rejected (whole, so nothing is lost) and deleted, so a
 // poison message never blocks the queue. An error return means the journal
 // failed and the engine must stop.
-func (e *Engine) admit(ctx context.Context, m sqsx.Message) error {
-	e.count(func(s *Stats) { s.Messages++ })
-	log := e.log.With("message_id", m.ID)
-	records, err := sqsx.ParseBody(m.Body)
-	switch {
-	case errors.Is(err, sqsx.ErrTestEvent):
-		log.Info("s3:TestEvent skipped")
-		e.deleteNow(ctx, m)
-		return nil
-	case err != nil:
-		e.count(func(s *Stats) { s.Rejected++ })
-		log.Warn("message rejected: journaled and deleted", "reason", err)
-		if jerr := e.journal.Update(func(tx *journal.Tx) error {
-			return tx.PutRejected(journal.Rejected{ID: m.ID, Reason: err.Error(), Body: m.Body})
-		}); jerr != nil {
-			return fmt.Errorf("%w: reject message %s: %w", ErrJournal, m.ID, jerr)
+func (e *Engine) admit(ctx context.Context, msgs []sqsx.Message) error {
+	now := time.Now()
+	var parsed []admission
+	var rejected []journal.Rejected
+	var rejectedMsgs, skipped []sqsx.Message
+	for _, m := range msgs {
+		e.count(func(s *Stats) { s.Messages++ })
+		records, err := sqsx.ParseBody(m.Body)
+		switch {
+		case errors.Is(err, sqsx.ErrTestEvent):
+			e.log.Info("s3:TestEvent skipped", "message_id", m.ID)
+			skipped = append(skipped, m)
+		case err != nil:
+			e.count(func(s *Stats) { s.Rejected++ })
+			e.log.Warn("message rejected: journaled and deleted", "message_id", m.ID, "reason", err)
+			rejected = append(rejected, journal.Rejected{ID: m.ID, Reason: err.Error(), Body: m.Body})
+			rejectedMsgs = append(rejectedMsgs, m)
+		default:
+			parsed = append(parsed, admission{msg: m, records: len(records), candidates: e.jobsFor(m, records)})
 		}
-		e.deleteNow(ctx, m)
-		return nil
 	}
 
-	now := time.Now()
-	var candidates []journal.Job
+	// Decide under the lock which jobs are new. Every pending job is in
+	// memory, so a job that is not is either new or already finished; the
+	// journal read below tells which. admitting guards against a duplicate
+	// delivery admitted by another receiver (or in this batch) at once.
+	e.mu.Lock()
+	for i := range parsed {
+		a := &parsed[i]
+		for _, c := range a.candidates {
+			a.ids = append(a.ids, c.ID)
+			if _, pending := e.jobs[c.ID]; pending || e.admitting[c.ID] {
+				continue
+			}
+			e.admitting[c.ID] = true
+			a.lookup = append(a.lookup, c)
+		}
+	}
+	e.mu.Unlock()
+
+	existing := map[string]journal.Job{}
+	err := e.journal.Update(func(tx *journal.Tx) error {
+		clear(existing)
+		for _, r := range rejected {
+			if err := tx.PutRejected(r); err != nil {
+				return err
+			}
+		}
+		for _, a := range parsed {
+			for _, c := range a.lookup {
+				old, err := tx.Job(c.ID)
+				if err == nil {
+					existing[c.ID] = old
+					continue
+				}
+				if !errors.Is(err, journal.ErrNotFound) {
+					return err
+				}
+				if err := tx.PutJob(c); err != nil {
+					return err
+				}
+			}
+			if len(a.ids) > 0 {
+				if err := tx.PutMessage(journal.Message{ID: a.msg.ID, ReceiptHandle: a.msg.ReceiptHandle, Jobs: a.ids, Received: now}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	e.mu.Lock()
+	for _, a := range parsed {
+		for _, c := range a.lookup {
+			delete(e.admitting, c.ID)
+		}
+	}
+	if err != nil {
+		e.mu.Unlock()
+		return fmt.Errorf("%w: admit %d messages: %w", ErrJournal, len(msgs), err)
+	}
+	for _, a := range parsed {
+		e.register(a, existing, now)
+	}
+	e.mu.Unlock()
+
+	for _, m := range append(skipped, rejectedMsgs...) {
+		e.deleteNow(ctx, m)
+	}
+	e.signal(e.wake)
+	e.signal(e.ackWake)
+	return nil
+}
+
+// admission is one parsed message on its way into the journal.
+type admission struct {
+	msg        sqsx.Message
+	records    int
+	candidates []journal.Job // its jobs, deduplicated
+	ids        []string      // ids of candidates
+	lookup     []journal.Job // candidates this admission journals
+}
+
+// jobsFor routes a message's records to jobs.
+func (e *Engine) jobsFor(m sqsx.Message, records []sqsx.Record) []journal.Job {
+	var out []journal.Job
 	seen := map[string]bool{}
 	for _, r := range records {
+		uri := "s3://" + r.Bucket + "/" + r.Key
 		if e.opts.Ignore(r.Bucket, r.Key) {
-			log.Debug("ignoring rin's own object", "uri", "s3://"+r.Bucket+"/"+r.Key)
+			e.log.Debug("ignoring rin's own object", "message_id", m.ID, "uri", uri)
 			continue
 		}
 		routes := e.router.Route(r.Bucket, r.Key)
 		if len(routes) == 0 {
-			log.Warn("object matches no target; ignored", "uri", "s3://"+r.Bucket+"/"+r.Key)
+			e.log.Warn("object matches no target; ignored", "message_id", m.ID, "uri", uri)
 			continue
 		}
 		for _, rt := range routes {
 			if rt.Discard {
-				log.Debug("object discarded by target", "target", rt.Name, "uri", "s3://"+r.Bucket+"/"+r.Key)
+				e.log.Debug("object discarded by target", "message_id", m.ID, "target", rt.Name, "uri", uri)
 				continue
 			}
 			job := journal.Job{
@@ -123,75 +205,34 @@ func (e *Engine) admit(ctx context.Context, m sqsx.Message) error {
 				job.State = journal.Failed
 				job.LastError = rt.Err.Error()
 			}
-			if seen[job.ID] {
-				continue
+			if !seen[job.ID] {
+				seen[job.ID] = true
+				out = append(out, job)
 			}
-			seen[job.ID] = true
-			candidates = append(candidates, job)
 		}
 	}
+	return out
+}
 
-	// Decide under the lock which jobs are new. Every pending job is in
-	// memory, so a job that is not is either new or already finished; the
-	// journal read below tells which. admitting guards against a duplicate
-	// delivery admitted by another receiver at the same moment.
-	e.mu.Lock()
-	var lookup []journal.Job
-	ids := make([]string, 0, len(candidates))
-	for _, c := range candidates {
-		ids = append(ids, c.ID)
-		if _, pending := e.jobs[c.ID]; pending || e.admitting[c.ID] {
-			continue
-		}
-		e.admitting[c.ID] = true
-		lookup = append(lookup, c)
-	}
-	e.mu.Unlock()
-
-	existing := map[string]journal.Job{}
-	err = e.journal.Update(func(tx *journal.Tx) error {
-		clear(existing)
-		for _, c := range lookup {
-			old, err := tx.Job(c.ID)
-			if err == nil {
-				existing[c.ID] = old
-				continue
-			}
-			if !errors.Is(err, journal.ErrNotFound) {
-				return err
-			}
-			if err := tx.PutJob(c); err != nil {
-				return err
-			}
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		return tx.PutMessage(journal.Message{ID: m.ID, ReceiptHandle: m.ReceiptHandle, Jobs: ids, Received: now})
-	})
-	e.mu.Lock()
-	for _, c := range lookup {
-		delete(e.admitting, c.ID)
-	}
-	if err != nil {
-		e.mu.Unlock()
-		return fmt.Errorf("%w: admit message %s: %w", ErrJournal, m.ID, err)
-	}
+// register mirrors an admitted message in memory. Callers hold e.mu.
+func (e *Engine) register(a admission, existing map[string]journal.Job, now time.Time) {
 	var fresh, dup int
-	for _, c := range lookup {
+	for _, c := range a.lookup {
 		if old, ok := existing[c.ID]; ok {
 			dup++
 			if old.State.Pending() {
-				// Pending but not in memory cannot happen; load it rather than lose it.
-				o := old
-				e.jobs[o.ID] = &o
-				e.readyAt[o.ID] = now
+				if _, inMemory := e.jobs[old.ID]; !inMemory {
+					// Admitted by another receiver of this batch a moment ago.
+					o := old
+					e.jobs[o.ID] = &o
+					e.readyAt[o.ID] = now
+				}
 			}
 			continue
 		}
 		if c.State == journal.Failed {
-			e.log.Error("job failed: target cannot take this object", "job_id", c.ID, "target", c.Target, "uri", c.URI(), "err", c.LastError)
-			e.count(func(s *Stats) { s.Failed++ })
+			e.log.Error("job failed: target cannot take this object", "job_id", c.ID, "message_id", a.msg.ID, "target", c.Target, "uri", c.URI(), "err", c.LastError)
+			e.stats.Failed++
 			continue
 		}
 		fresh++
@@ -200,24 +241,20 @@ func (e *Engine) admit(ctx context.Context, m sqsx.Message) error {
 		e.jobs[job.ID] = &job
 		e.readyAt[job.ID] = now
 	}
-	dup += len(candidates) - len(lookup)
-	pm := e.msgs[m.ID]
+	dup += len(a.candidates) - len(a.lookup)
+	pm := e.msgs[a.msg.ID]
 	if pm == nil {
-		pm = &pendingMessage{id: m.ID, firstSeen: now}
-		e.msgs[m.ID] = pm
+		pm = &pendingMessage{id: a.msg.ID, firstSeen: now}
+		e.msgs[a.msg.ID] = pm
 	}
-	pm.handle = m.ReceiptHandle // a redelivery brings a new handle
-	pm.jobs = ids
-	for _, id := range ids {
-		e.attach(id, m.ID)
+	pm.handle = a.msg.ReceiptHandle // a redelivery brings a new handle
+	pm.jobs = a.ids
+	for _, id := range a.ids {
+		e.attach(id, a.msg.ID)
 	}
 	e.stats.JobsAdmitted += int64(fresh)
 	e.stats.Duplicates += int64(dup)
-	e.mu.Unlock()
-	log.Debug("message admitted", "records", len(records), "new_jobs", fresh, "known_jobs", dup)
-	e.signal(e.wake)
-	e.signal(e.ackWake)
-	return nil
+	e.log.Debug("message admitted", "message_id", a.msg.ID, "records", a.records, "new_jobs", fresh, "known_jobs", dup)
 }
 
 // deleteNow deletes a message that produced no job.

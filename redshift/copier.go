@@ -120,6 +120,12 @@ func (c *Copier) Copy(ctx context.Context, b fsm.Batch) (fsm.Result, error) {
 	}
 
 	res, err := c.copyTx(ctx, db, b, creds, mBucket, mKey)
+	if err != nil && c.opts.Endpoints[b.Dest.Endpoint].ReconnectOnError {
+		// reconnect_on_error: start over with fresh connections. Broken
+		// ones are dropped anyway; this also drops healthy-looking ones.
+		db.SetMaxIdleConns(0)
+		db.SetMaxIdleConns(c.opts.MaxConns)
+	}
 	return res, classify(err)
 }
 
