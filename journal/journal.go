@@ -82,7 +82,7 @@ func Open(path string, opts Options) (*Journal, error) {
 		return nil, err
 	}
 	j := &Journal{db: db, path: path, now: time.Now}
-	if err := j.init(opts.ReadOnly); err != nil {
+	if err := j.safeInit(opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -108,6 +108,18 @@ func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
 	default:
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
+}
+
+// safeInit is init with bbolt's panics on damaged pages turned into
+// ErrCorrupt: a corrupt journal must stop rin with a clear error, not a
+// stack trace.
+func (j *Journal) safeInit(readOnly bool) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("journal %s: %w: %v", j.path, ErrCorrupt, r)
+		}
+	}()
+	return j.init(readOnly)
 }
 
 // init creates the buckets of a new file and checks the schema of an old one.
