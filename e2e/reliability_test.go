@@ -310,3 +310,24 @@ func TestTwoProcessesOneQueue(t *testing.T) {
 	pb.stop(t)
 	e.assertExactlyOnce("foo", keys, 2)
 }
+
+// TestHeartbeatKeepsLongCopyInvisible: a COPY that takes longer than the
+// visibility timeout must not let SQS hand the message to anyone else.
+func TestHeartbeatKeepsLongCopyInvisible(t *testing.T) {
+	e := newEnv(t)
+	e.table("foo")
+	cfg := e.writeConfig("config.yaml", fooTarget, "receive:\n  wait_time: 1s\n  visibility_timeout: 2s\n")
+	sim := e.st.Redshift()
+	sim.SetCopyLatency(7 * time.Second)
+	defer sim.SetCopyLatency(0)
+	e.putAndNotify("foo/slow.json", 3)
+	p := e.start("-config", cfg, "-debug")
+	e.waitFor(60*time.Second, "row loaded", func() bool { return len(e.rowsBySource("foo")) == 1 })
+	e.waitFor(30*time.Second, "queue empty", e.queueEmpty)
+	p.stop(t)
+	// A redelivery would show as a second admission of the same message.
+	if n := countLines(e, `msg="message admitted"`); n != 1 {
+		t.Fatalf("message admitted %d times; the heartbeat should have kept it invisible through a 7s COPY with a 2s visibility timeout", n)
+	}
+	e.assertExactlyOnce("foo", []string{"foo/slow.json"}, 3)
+}
