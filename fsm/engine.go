@@ -68,9 +68,6 @@ type Options struct {
 	// Batch mode: stop receiving once the queue is empty, and return from
 	// Run when no job is pending.
 	BatchMode bool
-	// Ignore reports objects rin must not load even if a target matches,
-	// such as the manifests rin itself writes.
-	Ignore func(bucket, key string) bool
 	// ShutdownGrace bounds how long in-flight COPYs may run after Run's
 	// context is cancelled.
 	ShutdownGrace time.Duration
@@ -148,9 +145,6 @@ func (o *Options) setDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
-	}
-	if o.Ignore == nil {
-		o.Ignore = func(string, string) bool { return false }
 	}
 }
 

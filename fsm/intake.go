@@ -178,11 +178,7 @@ func (e *Engine) jobsFor(m sqsx.Message, records []sqsx.Record) []journal.Job {
 	seen := map[string]bool{}
 	for _, r := range records {
 		uri := "s3://" + r.Bucket + "/" + r.Key
-		if e.opts.Ignore(r.Bucket, r.Key) {
-			e.log.Debug("ignoring rin's own object", "message_id", m.ID, "uri", uri)
-			continue
-		}
-		routes := e.router.Route(r.Bucket, r.Key)
+		routes := e.router.Route(r.Bucket, r.Key) // never routes rin's own manifests
 		if len(routes) == 0 {
 			e.log.Warn("object matches no target; ignored", "message_id", m.ID, "uri", uri)
 			continue
