@@ -91,6 +91,32 @@ func (c *Client) Dump(ctx context.Context, f Filter, fn func(Record) error) erro
 	}
 }
 
+// Rejected streams the rejected messages rin sends, one per line.
+func (c *Client) Rejected(ctx context.Context, f RejectedFilter, fn func(RejectedRecord) error) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	resp, err := c.request(ctx, http.MethodGet, "/v1/rejected?"+f.query().Encode(), nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var rec RejectedRecord
+		err := dec.Decode(&rec)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("rejected messages: reading from rin: %w", err)
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+}
+
 // Stats asks rin for the journal's summary.
 func (c *Client) Stats(ctx context.Context, o StatsOptions) (Stats, error) {
 	q := url.Values{}

@@ -1,6 +1,6 @@
 // Package admin is how operators see and steer rin's journal: dump, stats,
-// requeue, forget and check, offline on the journal file or live through
-// the running rin.
+// rejected messages, requeue, forget and check, offline on the journal file
+// or live through the running rin.
 //
 // bbolt lets one process hold the journal, so while rin runs nothing else
 // can open it. rin therefore serves the same operations over HTTP on a local

@@ -140,7 +140,11 @@ func (l *Local) Forget(ctx context.Context, olderThan time.Duration) (ForgetResu
 	res := ForgetResult{Cutoff: l.now().Add(-olderThan)}
 	err := l.Journal.Update(func(tx *journal.Tx) error {
 		n, err := tx.Forget(res.Cutoff)
+		if err != nil {
+			return err
+		}
 		res.Forgotten = n
+		res.RejectedForgotten, err = tx.ForgetRejected(res.Cutoff)
 		return err
 	})
 	if err != nil {

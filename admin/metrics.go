@@ -31,6 +31,7 @@ func writeMetrics(w io.Writer, c jobCounts, eng Engine, version string, now time
 		oldest = now.Sub(c.oldestPending).Seconds()
 	}
 	p.gauge("rin_oldest_pending_job_age_seconds", "Age of the oldest pending (received, copying or copied) job; 0 when none.", oldest)
+	p.gauge("rin_rejected_messages", "SQS messages rin could not parse, kept in the journal (rin-journal rejected lists them). Recounted every few minutes.", float64(c.rejected))
 
 	if eng != nil {
 		writeEngineMetrics(p, eng.Stats(), eng.BreakerOpen())

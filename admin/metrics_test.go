@@ -34,6 +34,7 @@ func scrape(t *testing.T, sock string) string {
 func TestMetrics(t *testing.T) {
 	j := openJournal(t)
 	fill(t, j)
+	reject(t, j)
 	_, _, sock := startServer(t, j, newEngine(j))
 	text := scrape(t, sock)
 	families := map[string]bool{}
@@ -65,12 +66,13 @@ func TestMetrics(t *testing.T) {
 		`rin_jobs_copied_total 0`,
 		`rin_jobs_failed_total 0`,
 		`rin_build_info{version="test"} 1`,
+		`rin_rejected_messages 3`,
 	} {
 		if !strings.Contains(text, want+"\n") {
 			t.Errorf("missing %s", want)
 		}
 	}
-	for _, f := range []string{"rin_jobs", "rin_copy_duration_seconds", "rin_lag_seconds", "rin_breaker_open", "rin_oldest_pending_job_age_seconds"} {
+	for _, f := range []string{"rin_jobs", "rin_copy_duration_seconds", "rin_lag_seconds", "rin_breaker_open", "rin_oldest_pending_job_age_seconds", "rin_rejected_messages"} {
 		if !families[f] {
 			t.Errorf("no TYPE line for %s", f)
 		}

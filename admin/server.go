@@ -31,7 +31,7 @@ type ServerOptions struct {
 	Version string
 	Logger  *slog.Logger
 	// AckedRefresh bounds how often /metrics recounts acked jobs by
-	// target; 0 means DefaultAckedRefresh.
+	// target and rejected messages; 0 means DefaultAckedRefresh.
 	AckedRefresh time.Duration
 }
 
@@ -156,6 +156,7 @@ func (h *handler) routes(readOnly bool) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, h.health) })
 	mux.HandleFunc("GET /metrics", h.metrics)
 	mux.HandleFunc("GET /v1/jobs", h.dump)
+	mux.HandleFunc("GET /v1/rejected", h.rejected)
 	mux.HandleFunc("GET /v1/stats", h.stats)
 	mux.HandleFunc("GET /v1/check", h.check)
 	change := func(fn http.HandlerFunc) http.HandlerFunc {
@@ -220,6 +221,41 @@ func (h *handler) dump(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Write(buf.Bytes())
+}
+
+// rejected streams straight to the client: Local.Rejected has ended its
+// read transaction before it hands over the first message, so a slow
+// reader holds nothing open, and an error can only come before the first
+// line, while the status can still say so.
+func (h *handler) rejected(w http.ResponseWriter, r *http.Request) {
+	f, err := rejectedFilterFromQuery(r.URL.Query())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	started := false
+	start := func() {
+		if !started {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			w.WriteHeader(http.StatusOK)
+			started = true
+		}
+	}
+	err = h.local.Rejected(r.Context(), f, func(rec RejectedRecord) error {
+		start()
+		return enc.Encode(rec)
+	})
+	switch {
+	case err != nil && !started:
+		writeError(w, err)
+	case err != nil:
+		// Writing failed: the client went away, nobody left to tell.
+		h.log.Debug("admin: rejected messages not all sent", "err", err)
+	default:
+		start()
+	}
 }
 
 func (h *handler) stats(w http.ResponseWriter, r *http.Request) {

@@ -14,6 +14,9 @@ import (
 type Service interface {
 	// Dump calls fn for every job the filter selects, in id order.
 	Dump(ctx context.Context, f Filter, fn func(Record) error) error
+	// Rejected calls fn for every rejected (poison) message the filter
+	// selects, newest first.
+	Rejected(ctx context.Context, f RejectedFilter, fn func(RejectedRecord) error) error
 	// Stats summarises the journal.
 	Stats(ctx context.Context, o StatsOptions) (Stats, error)
 	// Requeue sends failed jobs back to received. It is all or nothing:
@@ -50,6 +53,9 @@ type RequeueRequest struct {
 
 // ForgetResult is what Forget did.
 type ForgetResult struct {
-	Forgotten int       `json:"forgotten"`
-	Cutoff    time.Time `json:"cutoff"` // acked jobs last updated before this were dropped
+	Forgotten int `json:"forgotten"`
+	// RejectedForgotten counts rejected messages older than the cutoff,
+	// dropped with the jobs.
+	RejectedForgotten int       `json:"rejected_forgotten"`
+	Cutoff            time.Time `json:"cutoff"` // acked jobs last updated before this were dropped
 }

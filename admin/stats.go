@@ -20,8 +20,11 @@ type Stats struct {
 	// waiting to be retried, most frequent first.
 	Errors []ErrorCount `json:"errors"`
 	// UndeletedMessages are SQS messages rin still has to delete.
-	UndeletedMessages int       `json:"undeleted_messages"`
-	Generated         time.Time `json:"generated"`
+	UndeletedMessages int `json:"undeleted_messages"`
+	// RejectedMessages are SQS messages rin could not parse, kept in the
+	// journal (rin-journal rejected lists them).
+	RejectedMessages int       `json:"rejected_messages"`
+	Generated        time.Time `json:"generated"`
 }
 
 // TargetStats counts one target's jobs by state.
@@ -96,7 +99,11 @@ func (l *Local) Stats(ctx context.Context, o StatsOptions) (Stats, error) {
 		if err != nil {
 			return err
 		}
-		return tx.ForEachMessage(func(journal.Message) error { st.UndeletedMessages++; return nil })
+		if err := tx.ForEachMessage(func(journal.Message) error { st.UndeletedMessages++; return nil }); err != nil {
+			return err
+		}
+		st.RejectedMessages, err = countRejected(tx)
+		return err
 	})
 	if err != nil {
 		return Stats{}, err

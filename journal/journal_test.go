@@ -228,3 +228,19 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestRejectedRetention(t *testing.T) {
+	j, _ := open(t)
+	j.SetClock(func() time.Time { return time.Now().Add(-10 * 24 * time.Hour) })
+	must(t, j.Update(func(tx *Tx) error { return tx.PutRejected(Rejected{ID: "old", Reason: "bad", Body: "x"}) }))
+	j.SetClock(time.Now)
+	must(t, j.Update(func(tx *Tx) error { return tx.PutRejected(Rejected{ID: "new", Reason: "bad", Body: "y"}) }))
+	var n int
+	must(t, j.Update(func(tx *Tx) (err error) { n, err = tx.ForgetRejected(time.Now().Add(-7 * 24 * time.Hour)); return }))
+	must(t, j.View(func(tx *Tx) error {
+		if n != 1 || tx.CountRejected() != 1 {
+			t.Errorf("forgot %d, %d left; want 1 and 1", n, tx.CountRejected())
+		}
+		return nil
+	}))
+}

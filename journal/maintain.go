@@ -32,6 +32,31 @@ func (t *Tx) Forget(cutoff time.Time) (int, error) {
 	return len(ids), nil
 }
 
+// ForgetRejected drops rejected messages journaled before cutoff and
+// returns how many. They are kept for a person to read; past the
+// retention they only take space.
+func (t *Tx) ForgetRejected(cutoff time.Time) (int, error) {
+	var ids []string
+	if err := t.ForEachRejected(func(r Rejected) error {
+		if r.Rejected.Before(cutoff) {
+			ids = append(ids, r.ID)
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	b := t.tx.Bucket(bucketRejected)
+	for _, id := range ids {
+		if err := b.Delete([]byte(id)); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// CountRejected counts rejected messages without decoding them.
+func (t *Tx) CountRejected() int { return t.tx.Bucket(bucketRejected).Stats().KeyN }
+
 // Requeue sends a failed job back to Received with its attempts reset.
 // A job in another state is left alone and reported.
 func (t *Tx) Requeue(id string) (Job, error) {

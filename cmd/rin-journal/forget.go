@@ -50,5 +50,8 @@ func (c *ForgetCommand) Run(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.env.Stdout, "forgot %s last updated before %s (older than %s; %s)\n",
 		plural(res.Forgotten, "acked job"), res.Cutoff.Local().Format(time.RFC3339), config.Duration(older), s.mode)
+	if res.RejectedForgotten > 0 {
+		fmt.Fprintf(c.env.Stdout, "forgot %s rejected before %s\n", plural(res.RejectedForgotten, "message"), res.Cutoff.Local().Format(time.RFC3339))
+	}
 	return nil
 }

@@ -1,9 +1,9 @@
 // Command rin-journal inspects and maintains rin's job journal: dump, stats,
-// requeue, forget, check and compact.
+// rejected, requeue, forget, check and compact.
 //
 // While rin runs it holds the journal file, so rin-journal performs the
 // command through rin's admin socket; with no rin running it opens the file
-// itself. See admin/OPERATIONS.md.
+// itself. See the Operations section of README.md.
 package main
 
 import (
@@ -50,7 +50,8 @@ type Main struct {
 //
 // bbolt panics on pages it cannot parse. Reading a damaged journal must
 // end in a one-line error, not a stack trace, so such a panic (always in
-// this goroutine: dump, stats and check read here) becomes an error.
+// this goroutine: dump, stats, rejected and check read here) becomes an
+// error.
 func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -75,6 +76,8 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 		return (&DumpCommand{env: env}).Run(ctx, rest)
 	case "stats":
 		return (&StatsCommand{env: env}).Run(ctx, rest)
+	case "rejected":
+		return (&RejectedCommand{env: env}).Run(ctx, rest)
 	case "requeue":
 		return (&RequeueCommand{env: env}).Run(ctx, rest)
 	case "forget":
@@ -87,7 +90,7 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 		m.usage(fs)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (commands: dump, stats, requeue, forget, check, compact)", cmd)
+		return fmt.Errorf("unknown command %q (commands: dump, stats, rejected, requeue, forget, check, compact)", cmd)
 	}
 }
 
@@ -100,6 +103,7 @@ its admin socket; otherwise rin-journal opens the journal file itself.
 Commands:
   dump      list jobs (JSON lines, or a table on a terminal)
   stats     jobs per state and target, oldest pending job, frequent errors
+  rejected  list SQS messages rin could not parse, newest first
   requeue   send failed jobs back to received (by id, or -all-failed)
   forget    drop acked jobs older than a retention (the dedupe window)
   check     verify the journal file; non-zero exit when something is wrong

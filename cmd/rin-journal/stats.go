@@ -68,6 +68,11 @@ func printStats(env *Env, s *session, st admin.Stats) error {
 		fmt.Fprintln(w, "oldest pending:  none")
 	}
 	fmt.Fprintf(w, "undeleted SQS messages: %d\n", st.UndeletedMessages)
+	if st.RejectedMessages > 0 {
+		fmt.Fprintf(w, "rejected SQS messages:  %d (see rin-journal rejected)\n", st.RejectedMessages)
+	} else {
+		fmt.Fprintln(w, "rejected SQS messages:  0")
+	}
 
 	if len(st.Targets) > 0 {
 		fmt.Fprintln(w)
