@@ -19,7 +19,7 @@ const (
 	DefaultJournalPath      = "rin.journal.db"
 	DefaultJournalRetention = Duration(7 * 24 * time.Hour)
 	DefaultRetryInitial     = Duration(time.Second)
-	DefaultRetryMax         = Duration(5 * time.Minute)
+	DefaultRetryMax         = Duration(30 * time.Second)
 	DefaultRetryMultiplier  = 2.0
 	DefaultRetryMaxAttempts = 3
 	DefaultReceivers        = 2
@@ -140,7 +140,7 @@ type Journal struct {
 // Retry is the backoff for failed loads.
 type Retry struct {
 	InitialInterval Duration `yaml:"initial_interval"` // 1s
-	MaxInterval     Duration `yaml:"max_interval"`     // 5m
+	MaxInterval     Duration `yaml:"max_interval"`     // 30s: also the longest gap between probes of a held endpoint
 	Multiplier      float64  `yaml:"multiplier"`       // 2
 	// MaxAttempts bounds permanent errors (bad data, missing table): the
 	// job is parked as failed after this many attempts.

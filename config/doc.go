@@ -70,7 +70,7 @@
 //	  retention               7d: how long finished jobs are remembered (the dedupe window)
 //	retry:
 //	  initial_interval        1s
-//	  max_interval            5m
+//	  max_interval            30s (also the longest gap between probes of an endpoint held by an outage)
 //	  multiplier              2
 //	  max_attempts            3: permanent errors park the job as failed after this many
 //	  max_elapsed             0: transient errors are retried forever

@@ -120,7 +120,7 @@ func (o *Options) setDefaults() {
 		o.Retry.InitialInterval = time.Second
 	}
 	if o.Retry.MaxInterval <= 0 {
-		o.Retry.MaxInterval = 5 * time.Minute
+		o.Retry.MaxInterval = 30 * time.Second
 	}
 	if o.Retry.Multiplier < 1 {
 		o.Retry.Multiplier = 2
