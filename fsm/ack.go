@@ -86,6 +86,9 @@ func (e *Engine) ackOnce(ctx context.Context) error {
 	for _, m := range gone {
 		for _, id := range m.jobs {
 			delete(e.jobMsgs[id], m.id)
+			if _, pending := e.jobs[id]; !pending && len(e.jobMsgs[id]) == 0 {
+				delete(e.jobMsgs, id) // a failed job's last message
+			}
 		}
 	}
 	var acked []journal.Job
