@@ -32,10 +32,13 @@ fmt-check:
 demo:
 	$(GO) run ./cmd/rin-demo
 
-# Benchmarks (never timed tests). See BENCHMARKS.md.
+# Benchmarks (never timed tests). See BENCHMARKS.md. BENCH_RUNS runs of
+# each end-to-end case, medians printed (BENCHMARKS.md used 3);
+# RIN_BENCH_SCALE=1000,10000,50000 extends the scale series.
+BENCH_RUNS ?= 1
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x -count 1 ./journal/
-	RIN_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 60m ./e2e/
+	$(GO) test -run '^$$' -bench . -benchtime 2s -count 3 ./journal/
+	RIN_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime $(BENCH_RUNS)x -count 1 -timeout 120m ./e2e/
 
 # The full-size crash test (CI runs a reduced size inside make test).
 crashtest:

@@ -15,6 +15,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	rsapi "github.com/aws/aws-sdk-go-v2/service/redshift"
+	"github.com/aws/aws-sdk-go-v2/service/redshiftdata"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -95,20 +96,18 @@ func newS3(ac aws.Config) *s3.Client {
 // run starts the engine and returns when it stops.
 func (d *daemon) run(ctx context.Context, batch bool) error {
 	cfg := d.cfg
-	endpoints := map[string]config.Redshift{}
-	add := func(r config.Redshift) error {
-		if r.Driver == "redshift-data" {
-			return fmt.Errorf("redshift.driver: the redshift-data driver (Data API) is not supported by this rin yet; use driver: postgres")
-		}
-		endpoints[r.Endpoint()] = r
-		return nil
-	}
+	// Endpoints by driver: lib/pq for postgres, the Data API for
+	// redshift-data. A batch never spans endpoints, so Dispatch routes
+	// each to its driver's Copier.
+	pqEndpoints, dataEndpoints := map[string]config.Redshift{}, map[string]config.Redshift{}
 	for _, t := range cfg.Targets {
 		if t.Discard {
 			continue
 		}
-		if err := add(t.Redshift); err != nil {
-			return err
+		if t.Redshift.Driver == config.DriverRedshiftData {
+			dataEndpoints[t.Redshift.Endpoint()] = t.Redshift
+		} else {
+			pqEndpoints[t.Redshift.Endpoint()] = t.Redshift
 		}
 	}
 
@@ -122,16 +121,32 @@ func (d *daemon) run(ctx context.Context, batch bool) error {
 	if err != nil {
 		return err
 	}
-	copier := redshift.New(redshift.Options{
-		Endpoints: endpoints,
-		Credentials: redshift.CopyCredentials{
-			IAMRole: cfg.Credentials.AWSIAMRole, AccessKeyID: cfg.Credentials.AWSAccessKeyID,
-			SecretAccessKey: cfg.Credentials.AWSSecretAccessKey, Provider: d.aws.Credentials,
-		},
+	creds := redshift.CopyCredentials{
+		IAMRole: cfg.Credentials.AWSIAMRole, AccessKeyID: cfg.Credentials.AWSAccessKeyID,
+		SecretAccessKey: cfg.Credentials.AWSSecretAccessKey, Provider: d.aws.Credentials,
+	}
+	pq := redshift.New(redshift.Options{
+		Endpoints: pqEndpoints, Credentials: creds,
 		Ledger: cfg.Ledger, Manifest: cfg.Manifest, Store: d.s3, ClusterCredentials: d.rs,
 		MaxConns: cfg.Batch.Concurrency + 1, Logger: d.log,
 	})
-	defer copier.Close()
+	defer pq.Close()
+	copier := redshift.Dispatch{}
+	for e := range pqEndpoints {
+		copier[e] = pq
+	}
+	if len(dataEndpoints) > 0 {
+		// The Data API client takes its endpoint from the standard AWS
+		// settings (AWS_ENDPOINT_URL_REDSHIFT_DATA, AWS_ENDPOINT_URL).
+		data := redshift.NewDataAPI(redshift.DataAPIOptions{
+			Endpoints: dataEndpoints, Credentials: creds,
+			Ledger: cfg.Ledger, Manifest: cfg.Manifest, Store: d.s3,
+			Client: redshiftdata.NewFromConfig(d.aws), Logger: d.log,
+		})
+		for e := range dataEndpoints {
+			copier[e] = data
+		}
+	}
 
 	engine := fsm.New(j, queue, cfg, copier, fsm.Options{
 		Receive: fsm.ReceiveOptions{

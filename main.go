@@ -109,6 +109,12 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 		return nil
 	}
 	log := newLogger(c.Stderr, c.Debug, c.LogFormat)
+	// Profiling for benchmarks (profile.go); off unless RIN_CPUPROFILE/RIN_MEMPROFILE are set.
+	stopProfiles, err := startProfiles(c.Getenv)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 	if c.MaxExecutionTime > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.MaxExecutionTime)

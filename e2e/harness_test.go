@@ -57,7 +57,7 @@ const (
 // env is one test's corner of the shared stack: its own queue, bucket,
 // schema and working directory.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	st       *stack.Stack
 	queue    string
 	queueURL string
@@ -67,7 +67,7 @@ type env struct {
 	logs     []string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	st := shared.Get(t)
 	e := &env{t: t, st: st, bucket: stacktest.NewBucket(t, st), schema: stacktest.Name("s"), dir: t.TempDir()}
@@ -253,6 +253,12 @@ type proc struct {
 // log file named after the run.
 func (e *env) start(args ...string) *proc {
 	e.t.Helper()
+	return e.startEnv(nil, args...)
+}
+
+// startEnv is start with extra environment variables (NAME=value).
+func (e *env) startEnv(extraEnv []string, args ...string) *proc {
+	e.t.Helper()
 	logPath := filepath.Join(e.dir, fmt.Sprintf("rin-%d.log", len(e.logs)+1))
 	f, err := os.Create(logPath)
 	if err != nil {
@@ -261,7 +267,7 @@ func (e *env) start(args ...string) *proc {
 	e.logs = append(e.logs, logPath)
 	cmd := exec.Command(rinBin, args...)
 	cmd.Dir = e.dir
-	cmd.Env = append(os.Environ(), e.st.Env()...)
+	cmd.Env = append(append(os.Environ(), e.st.Env()...), extraEnv...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

@@ -34,8 +34,19 @@ func (e *Engine) ackLoop(ctx context.Context, done <-chan struct{}, fail func(er
 		case <-e.ackWake:
 		case <-tick.C:
 		}
+		// Let finished messages gather: a pass scans every pending message
+		// and job, so one pass per admission or COPY would make the cost
+		// per object grow with the backlog. Deletes go out 100 at a time.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(ackGather):
+		}
 	}
 }
+
+// ackGather is the least time between two ack passes.
+const ackGather = 50 * time.Millisecond
 
 // ackOnce deletes every finished message and acks what it can.
 func (e *Engine) ackOnce(ctx context.Context) error {

@@ -158,10 +158,13 @@ type Engine struct {
 	copier  Copier
 
 	mu        sync.Mutex
-	jobs      map[string]*journal.Job // pending: received, copying, copied
-	admitting map[string]bool         // new jobs being journaled right now
-	inflight  map[string]bool         // jobs in a running batch
-	readyAt   map[string]time.Time    // when a received job became due
+	jobs      map[string]*journal.Job  // pending: received, copying, copied
+	admitting map[string]bool          // new jobs being journaled right now
+	inflight  map[string]bool          // jobs in a running batch
+	readyAt   map[string]time.Time     // when a received job became due
+	ready     map[Destination][]string // received jobs waiting for a batch (queue.go)
+	later     map[string]bool          // received jobs whose retry is not due yet
+	queued    map[string]bool          // ids in ready or later
 	msgs      map[string]*pendingMessage
 	jobMsgs   map[string]map[string]bool // job id → ids of undeleted messages
 	breakers  map[string]*breaker
@@ -191,6 +194,9 @@ func New(j *journal.Journal, q Queue, r Router, c Copier, opts Options) *Engine 
 		admitting: map[string]bool{},
 		inflight:  map[string]bool{},
 		readyAt:   map[string]time.Time{},
+		ready:     map[Destination][]string{},
+		later:     map[string]bool{},
+		queued:    map[string]bool{},
 		msgs:      map[string]*pendingMessage{},
 		jobMsgs:   map[string]map[string]bool{},
 		breakers:  map[string]*breaker{},
@@ -329,6 +335,7 @@ func (e *Engine) resume() error {
 		}
 		if j.State == journal.Received {
 			e.readyAt[j.ID] = now
+			e.enqueue(j, now)
 		}
 	}
 	if len(copying) > 0 {

@@ -222,6 +222,7 @@ func (e *Engine) register(a admission, existing map[string]journal.Job, now time
 					o := old
 					e.jobs[o.ID] = &o
 					e.readyAt[o.ID] = now
+					e.enqueue(&o, now)
 				}
 			}
 			continue
@@ -236,6 +237,7 @@ func (e *Engine) register(a admission, existing map[string]journal.Job, now time
 		job.Created, job.Updated = now, now
 		e.jobs[job.ID] = &job
 		e.readyAt[job.ID] = now
+		e.enqueue(&job, now)
 	}
 	dup += len(a.candidates) - len(a.lookup)
 	pm := e.msgs[a.msg.ID]

@@ -15,8 +15,12 @@ func (e *Engine) load(ctx context.Context, pb plannedBatch) error {
 	defer func() {
 		e.mu.Lock()
 		e.running[pb.Dest.Endpoint]--
+		now := time.Now()
 		for _, j := range pb.Jobs {
 			delete(e.inflight, j.ID)
+			if cur := e.jobs[j.ID]; cur != nil {
+				e.enqueue(cur, now) // back to received after a failed attempt
+			}
 		}
 		e.mu.Unlock()
 		e.signal(e.wake)

@@ -33,6 +33,7 @@ func (e *Engine) Requeue(ids []string) ([]journal.Job, error) {
 		job := j
 		e.jobs[job.ID] = &job
 		e.readyAt[job.ID] = now
+		e.enqueue(&job, now)
 	}
 	e.mu.Unlock()
 	e.signal(e.wake)

@@ -57,50 +57,38 @@ type plannedBatch struct {
 	probe bool
 }
 
-// plan picks the batches to start now and when to plan next.
+// plan picks the batches to start now and when to plan next. It works from
+// the heads of the ready queues (queue.go): its cost is that of the batches
+// it starts, not of the jobs pending.
 func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	next := now.Add(time.Second)
 	soon := func(t time.Time) {
-		if t.Before(next) {
+		if !t.IsZero() && t.Before(next) {
 			next = t
 		}
 	}
-	groups := map[Destination][]*journal.Job{}
-	for id, j := range e.jobs {
-		if j.State != journal.Received || e.inflight[id] {
-			continue
-		}
-		if j.NextAttempt.After(now) {
-			soon(j.NextAttempt)
-			continue
-		}
-		d := destinationOf(j)
-		groups[d] = append(groups[d], j)
-	}
-	var out []plannedBatch
-	dests := make([]Destination, 0, len(groups))
-	for d := range groups {
-		dests = append(dests, d)
-	}
+	soon(e.promote(now))
 	// Oldest destination first, so no table starves.
-	oldest := func(js []*journal.Job) time.Time {
-		t := now
-		for _, j := range js {
-			if r := e.readyAt[j.ID]; r.Before(t) {
-				t = r
-			}
+	dests := make([]Destination, 0, len(e.ready))
+	for d := range e.ready {
+		if e.head(d) != nil {
+			dests = append(dests, d)
 		}
-		return t
 	}
-	sort.Slice(dests, func(a, b int) bool { return oldest(groups[dests[a]]).Before(oldest(groups[dests[b]])) })
+	sort.Slice(dests, func(a, b int) bool {
+		return e.readyAt[e.ready[dests[a]][0]].Before(e.readyAt[e.ready[dests[b]][0]])
+	})
+	// With no receiver left (batch mode at the end of the queue) no job
+	// will join a batch: waiting for one to fill would only add max_age.
+	closing := e.receiving == 0
+	var out []plannedBatch
 	for _, d := range dests {
-		jobs := groups[d]
 		br := e.breaker(d.Endpoint)
-		sort.Slice(jobs, func(a, b int) bool { return e.readyAt[jobs[a].ID].Before(e.readyAt[jobs[b].ID]) })
-		for len(jobs) > 0 {
-			if e.running[d.Endpoint] >= e.opts.Batch.Concurrency {
+		for {
+			first := e.head(d)
+			if first == nil || e.running[d.Endpoint] >= e.opts.Batch.Concurrency {
 				break
 			}
 			ok, probe := br.allow(now)
@@ -109,35 +97,49 @@ func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 				break
 			}
 			maxFiles := e.opts.Batch.MaxFiles
-			if jobs[0].MaxFiles > 0 {
-				maxFiles = jobs[0].MaxFiles
+			if first.MaxFiles > 0 {
+				maxFiles = first.MaxFiles
 			}
-			if !d.Manifest {
-				maxFiles = 1 // without a manifest every object is its own COPY
+			if !d.Manifest || probe {
+				maxFiles = 1 // without a manifest every object is its own COPY; a probe risks one job
 			}
-			n, bytes := 0, int64(0)
-			for n < len(jobs) && n < maxFiles && (n == 0 || bytes+jobs[n].Size <= e.opts.Batch.MaxBytes) {
-				bytes += jobs[n].Size
-				n++
+			// Walk the queue for up to maxFiles live jobs within max_bytes.
+			q := e.ready[d]
+			var jobs []*journal.Job
+			var bytes int64
+			i := 0
+			for ; i < len(q) && len(jobs) < maxFiles; i++ {
+				j := e.live(q[i])
+				if j == nil {
+					continue
+				}
+				if len(jobs) > 0 && bytes+j.Size > e.opts.Batch.MaxBytes {
+					break
+				}
+				bytes += j.Size
+				jobs = append(jobs, j)
 			}
-			full := n == maxFiles || n < len(jobs)
-			age := now.Sub(e.readyAt[jobs[0].ID])
-			if !full && age < e.opts.Batch.MaxAge && !probe {
-				// Wait for the batch to fill, at most MaxAge.
-				soon(e.readyAt[jobs[0].ID].Add(e.opts.Batch.MaxAge))
-				break
+			full := len(jobs) == maxFiles || i < len(q)
+			if !full && !closing && !probe {
+				if age := now.Sub(e.readyAt[first.ID]); age < e.opts.Batch.MaxAge {
+					// Wait for the batch to fill, at most MaxAge.
+					soon(e.readyAt[first.ID].Add(e.opts.Batch.MaxAge))
+					break
+				}
 			}
 			if probe {
-				n = 1 // a probe risks one job, not a batch
 				br.probing = true
 			}
-			b := plannedBatch{Batch: Batch{ID: newBatchID(), Dest: d}, probe: probe}
-			for _, j := range jobs[:n] {
+			for _, id := range q[:i] {
+				delete(e.queued, id)
+			}
+			e.ready[d] = q[i:]
+			b := plannedBatch{Batch: Batch{ID: newBatchID(), Dest: d, Jobs: make([]journal.Job, 0, len(jobs))}, probe: probe}
+			for _, j := range jobs {
 				e.inflight[j.ID] = true
 				b.Jobs = append(b.Jobs, *j)
 			}
 			e.running[d.Endpoint]++
-			jobs = jobs[n:]
 			out = append(out, b)
 		}
 	}

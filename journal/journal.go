@@ -53,9 +53,10 @@ type Options struct {
 
 // Journal is an open journal file. It is safe for concurrent use.
 type Journal struct {
-	db   *bolt.DB
-	path string
-	now  func() time.Time
+	db     *bolt.DB
+	path   string
+	now    func() time.Time
+	commit *committer
 }
 
 // Open opens (creating it unless told not to) the journal at path.
@@ -81,7 +82,7 @@ func Open(path string, opts Options) (*Journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &Journal{db: db, path: path, now: time.Now}
+	j := &Journal{db: db, path: path, now: time.Now, commit: &committer{db: db}}
 	if err := j.safeInit(opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
@@ -167,17 +168,21 @@ func (j *Journal) init(readOnly bool) error {
 // Path is the file's path.
 func (j *Journal) Path() string { return j.path }
 
-// Close releases the file and its lock.
-func (j *Journal) Close() error { return j.db.Close() }
+// Close waits for queued updates, then releases the file and its lock.
+func (j *Journal) Close() error {
+	j.commit.close()
+	return j.db.Close()
+}
 
 // Update runs fn in one durable write transaction: when Update returns nil,
 // every write fn made is on disk. Concurrent callers are group-committed
-// (bbolt Batch), which is what keeps the journal's cost per job far below a
-// COPY's. Because of that, fn may run more than once and must only depend on
-// what it reads through tx.
+// (commit.go): the calls that arrive while one commit syncs share the next
+// transaction and fsync, which is what keeps the journal's cost per job far
+// below a COPY's. Because of that, fn may run more than once and must only
+// depend on what it reads through tx.
 func (j *Journal) Update(fn func(tx *Tx) error) error {
 	now := j.now()
-	return j.db.Batch(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, now: now}) })
+	return j.commit.do(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, now: now}) })
 }
 
 // View runs fn in a read-only transaction: a consistent snapshot.

@@ -41,14 +41,12 @@ func (t *Tx) PutJob(job Job) error {
 	}
 	jobs, idx := t.tx.Bucket(bucketJobs), t.tx.Bucket(bucketState)
 	if old := jobs.Get([]byte(job.ID)); old != nil {
-		var prev struct {
-			State State `json:"state"`
+		prev, err := storedState(job.ID, old)
+		if err != nil {
+			return err
 		}
-		if err := json.Unmarshal(old, &prev); err != nil {
-			return fmt.Errorf("job %s: %w: %v", job.ID, ErrCorrupt, err)
-		}
-		if prev.State != job.State {
-			if err := idx.Delete(stateKey(prev.State, job.ID)); err != nil {
+		if prev != job.State {
+			if err := idx.Delete(stateKey(prev, job.ID)); err != nil {
 				return err
 			}
 		}
@@ -65,6 +63,25 @@ func (t *Tx) PutJob(job Job) error {
 		return err
 	}
 	return idx.Put(stateKey(job.State, job.ID), nil)
+}
+
+// storedState reads the state of a stored job. Every transition reads it to
+// move the index entry, so it looks where json.Marshal puts it (right after
+// the id: Job's first two fields) before decoding the whole value.
+func storedState(id string, v []byte) (State, error) {
+	prefix := `{"id":"` + id + `","state":"`
+	if rest, ok := bytes.CutPrefix(v, []byte(prefix)); ok {
+		if i := bytes.IndexByte(rest, '"'); i > 0 && bytes.IndexByte(rest[:i], '\\') < 0 {
+			return State(rest[:i]), nil
+		}
+	}
+	var prev struct {
+		State State `json:"state"`
+	}
+	if err := json.Unmarshal(v, &prev); err != nil {
+		return "", fmt.Errorf("job %s: %w: %v", id, ErrCorrupt, err)
+	}
+	return prev.State, nil
 }
 
 // DeleteJob removes a job and its index entry.

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/rinhq/rin/config"
 	"github.com/rinhq/rin/fsm"
 	"github.com/rinhq/rin/journal"
@@ -228,11 +226,7 @@ func (c *Copier) ensureLedger(ctx context.Context, endpoint string, db *sql.DB) 
 // removeManifest deletes a manifest once its COPY is over. It runs after
 // the transaction ended, committed or not: a retry writes a new manifest.
 func (c *Copier) removeManifest(bucket, key string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := c.opts.Store.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err != nil {
-		c.log.Warn("could not delete manifest (harmless; delete it by hand or with an S3 lifecycle rule)", "uri", "s3://"+bucket+"/"+key, "err", err)
-	}
+	removeManifest(c.opts.Store, c.log, bucket, key)
 }
 
 // Loaded reports which of the given jobs the ledger of endpoint holds.

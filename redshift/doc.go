@@ -22,4 +22,11 @@
 // Redshift reads FROM 's3://bucket/key' as a key prefix and would also load
 // key10, key11, ... With manifests disabled, each job is its own
 // prefix COPY, as the original Rin did.
+//
+// Copier does this through lib/pq (driver: postgres). DataAPICopier does the
+// same through the Redshift Data API (driver: redshift-data), which has no
+// interactive transaction: it reads the ledger first, and a guard statement
+// inside the load's single-transaction batch aborts it if the ledger
+// changed in between (see DataAPICopier). Dispatch routes each batch to the
+// Copier of its endpoint.
 package redshift

@@ -20,9 +20,10 @@ type ledger struct {
 
 func (l ledger) name() string { return tableName(l.schema, l.table) }
 
-// ensure creates the ledger table when missing.
-func (l ledger) ensure(ctx context.Context, db *sql.DB) error {
-	_, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+l.name()+` (
+// createSQL creates the ledger table when missing. Both drivers use it,
+// so a database loaded through either has the same ledger.
+func (l ledger) createSQL() string {
+	return `CREATE TABLE IF NOT EXISTS ` + l.name() + ` (
 	job_id         VARCHAR(64)   NOT NULL,
 	batch_id       VARCHAR(64),
 	target         VARCHAR(256),
@@ -30,15 +31,24 @@ func (l ledger) ensure(ctx context.Context, db *sql.DB) error {
 	object_version VARCHAR(1024),
 	row_count      BIGINT,
 	loaded_at      TIMESTAMP
-)`)
-	if err != nil {
-		err = classify(err)
-		if fsm.IsPermanent(err) {
-			return fmt.Errorf("create ledger table %s (grant rin CREATE on the schema, or create the table yourself; see README): %w", l.name(), err)
-		}
-		return fmt.Errorf("create ledger table %s: %w", l.name(), err)
+)`
+}
+
+// ensure creates the ledger table when missing.
+func (l ledger) ensure(ctx context.Context, db *sql.DB) error {
+	_, err := db.ExecContext(ctx, l.createSQL())
+	return l.ensureErr(classify(err))
+}
+
+// ensureErr explains a classified failure to create the ledger.
+func (l ledger) ensureErr(err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	if fsm.IsPermanent(err) {
+		return fmt.Errorf("create ledger table %s (grant rin CREATE on the schema, or create the table yourself; see README): %w", l.name(), err)
+	}
+	return fmt.Errorf("create ledger table %s: %w", l.name(), err)
 }
 
 // lock serializes ledger check-and-insert across every loader of this

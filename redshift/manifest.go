@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -59,4 +61,14 @@ func putManifest(ctx context.Context, store ObjectStore, bucket, key string, bod
 		return fmt.Errorf("write manifest s3://%s/%s (rin needs s3:PutObject there; or set manifest.disabled: true): %w", bucket, key, err)
 	}
 	return nil
+}
+
+// removeManifest deletes a manifest, on a context of its own: it runs when
+// the load is over, also when the load's context was cancelled.
+func removeManifest(store ObjectStore, log *slog.Logger, bucket, key string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := store.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err != nil {
+		log.Warn("could not delete manifest (harmless; delete it by hand or with an S3 lifecycle rule)", "uri", "s3://"+bucket+"/"+key, "err", err)
+	}
 }

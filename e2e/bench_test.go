@@ -1,0 +1,322 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rinhq/rin/config"
+	"github.com/rinhq/rin/stack"
+)
+
+// The end-to-end benchmarks of issue 6 (`make bench`, BENCHMARKS.md): the
+// real rin binary in -batch mode against the local stack, with the queue
+// filled and the objects uploaded before rin starts, so that only rin's run
+// is timed — from its start until it exits with the queue drained and no job
+// pending. They run only with RIN_BENCH=1 (TestMain then builds rin without
+// -race); otherwise they skip, so `make test` stays fast.
+//
+// Knobs (environment):
+//
+//	RIN_BENCH_SCALE     object counts of the scale series (default 1000,10000)
+//	RIN_BENCH_PROFILE   directory for rin's CPU and heap profile of each case
+//	RIN_BENCH_RECEIVERS receive.receivers for rin and the SQS ceiling (default: rin's)
+
+// benchRows is the number of rows per object.
+const benchRows = 10
+
+// BenchmarkImport: 10,000 objects into one table, with no added COPY latency
+// and with 200 ms per COPY (closer to a real cluster), and, for the ratio,
+// one COPY per object (max_files: 1) at 200 ms on fewer objects.
+func BenchmarkImport(b *testing.B) {
+	for _, c := range []benchCase{
+		{objects: 10000},
+		{objects: 10000, latency: 200 * time.Millisecond},
+		{objects: 400, latency: 200 * time.Millisecond, maxFiles: 1},
+	} {
+		b.Run(c.name(), func(b *testing.B) { runBench(b, c) })
+	}
+}
+
+// BenchmarkScale: how time, CPU and memory grow with the number of objects.
+func BenchmarkScale(b *testing.B) {
+	for _, n := range benchScale(b) {
+		c := benchCase{objects: n}
+		b.Run(c.name(), func(b *testing.B) { runBench(b, c) })
+	}
+}
+
+type benchCase struct {
+	objects  int
+	latency  time.Duration
+	maxFiles int // 0: rin's default
+}
+
+func (c benchCase) name() string {
+	s := fmt.Sprintf("objects=%d/latency=%s", c.objects, c.latency)
+	if c.maxFiles > 0 {
+		s += fmt.Sprintf("/max_files=%d", c.maxFiles)
+	}
+	return s
+}
+
+func benchScale(b *testing.B) []int {
+	spec := os.Getenv("RIN_BENCH_SCALE")
+	if spec == "" {
+		spec = "1000,10000"
+	}
+	var out []int
+	for _, f := range strings.Split(spec, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			b.Fatalf("RIN_BENCH_SCALE=%q: %q is not a positive count", spec, f)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// benchResult is one run of a case.
+type benchResult struct {
+	loaded    int     // objects loaded (all but what goaws lost in flight)
+	wall, cpu float64 // seconds
+	maxRSS    int64   // bytes
+	copies    int64
+	ceiling   float64 // objects/s goaws alone delivers
+}
+
+func runBench(b *testing.B, c benchCase) {
+	if os.Getenv("RIN_BENCH") == "" {
+		b.Skip("end-to-end benchmark: run with RIN_BENCH=1 (make bench)")
+	}
+	receivers := envInt("RIN_BENCH_RECEIVERS", config.DefaultReceivers)
+	var runs []benchResult
+	for i := 0; i < b.N; i++ {
+		runs = append(runs, benchOnce(b, c, receivers, i))
+	}
+	r := median(runs)
+	perSec := float64(r.loaded) / r.wall
+	cpuPer1k := r.cpu / float64(c.objects) * 1000
+	b.ReportMetric(r.wall, "wall-s")
+	b.ReportMetric(perSec, "objects/s")
+	b.ReportMetric(float64(r.copies), "copies")
+	b.ReportMetric(cpuPer1k, "cpu-s/1k-objects")
+	b.ReportMetric(float64(r.maxRSS)/(1<<20), "peak-rss-MiB")
+	b.ReportMetric(r.ceiling, "sqs-ceiling-objects/s")
+	b.Logf("%s: objects=%d rows=%d wall=%.2fs objects/s=%.0f copies=%d rin_cpu_s_per_1k=%.3f rin_peak_rss=%.1fMiB sqs_ceiling_objects/s=%.0f (%.2fx of ceiling) runs=%d load=%s",
+		c.name(), c.objects, c.objects*benchRows, r.wall, perSec, r.copies, cpuPer1k, float64(r.maxRSS)/(1<<20),
+		r.ceiling, perSec/r.ceiling, len(runs), loadAvg())
+}
+
+// median takes each figure's median over the runs on its own.
+func median(runs []benchResult) benchResult {
+	pick := func(f func(benchResult) float64) float64 {
+		v := make([]float64, len(runs))
+		for i, r := range runs {
+			v[i] = f(r)
+		}
+		sort.Float64s(v)
+		return v[len(v)/2]
+	}
+	return benchResult{
+		loaded:  int(pick(func(r benchResult) float64 { return float64(r.loaded) })),
+		wall:    pick(func(r benchResult) float64 { return r.wall }),
+		cpu:     pick(func(r benchResult) float64 { return r.cpu }),
+		maxRSS:  int64(pick(func(r benchResult) float64 { return float64(r.maxRSS) })),
+		copies:  int64(pick(func(r benchResult) float64 { return float64(r.copies) })),
+		ceiling: pick(func(r benchResult) float64 { return r.ceiling }),
+	}
+}
+
+// benchOnce prepares a fresh queue, bucket and table, measures the SQS
+// ceiling, and times one rin -batch run.
+func benchOnce(b *testing.B, c benchCase, receivers, run int) benchResult {
+	b.StopTimer()
+	defer b.StartTimer()
+	e := newEnv(b)
+	st := e.st
+	e.table("bench")
+	ctx := context.Background()
+
+	bodies := uploadObjects(b, e, c.objects)
+	ceiling := sqsCeiling(b, st, bodies, receivers)
+	if err := sendConcurrently(ctx, st, e.queueURL, bodies); err != nil {
+		b.Fatal(err)
+	}
+
+	maxFiles := c.maxFiles
+	if maxFiles == 0 {
+		maxFiles = config.DefaultBatchMaxFiles
+	}
+	// rin's defaults, but for max_files and the receivers under test.
+	extra := fmt.Sprintf("batch:\n  max_files: %d\n  max_age: %s\nreceive:\n  receivers: %d\n  wait_time: %s\n  visibility_timeout: %s\nretry:\n  max_attempts: %d\n",
+		maxFiles, config.DefaultBatchMaxAge, receivers, config.DefaultWaitTime, config.DefaultVisibility, config.DefaultRetryMaxAttempts)
+	cfg := e.writeConfig("config.yaml", "  - redshift: {table: bench}\n    s3: {key_prefix: obj/}\n", extra)
+
+	sim := st.Redshift()
+	sim.SetCopyLatency(c.latency)
+	defer sim.SetCopyLatency(0)
+	before := sim.Stats()
+
+	var env []string
+	if dir := os.Getenv("RIN_BENCH_PROFILE"); dir != "" {
+		base := filepath.Join(dir, strings.NewReplacer("/", "_", "=", "").Replace(c.name())+fmt.Sprintf("-%d", run))
+		env = append(env, "RIN_CPUPROFILE="+base+".cpu.pprof", "RIN_MEMPROFILE="+base+".heap.pprof")
+	}
+	timeout := time.Duration(c.objects)*20*time.Millisecond + 5*time.Minute
+	b.StartTimer()
+	start := time.Now()
+	p := e.startEnv(env, "-config", cfg, "-batch")
+	var peak int64
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	deadline := time.After(timeout)
+wait:
+	for {
+		select {
+		case <-p.done:
+			break wait
+		case <-poll.C:
+			peak = max(peak, peakRSS(p.cmd.Process.Pid))
+		case <-deadline:
+			p.kill()
+			b.Fatalf("rin did not finish within %s", timeout)
+		}
+	}
+	wall := time.Since(start).Seconds()
+	b.StopTimer()
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		out, _ := os.ReadFile(p.log)
+		b.Fatalf("rin exited %d:\n%s", code, tail(out, 4000))
+	}
+	after := sim.Stats()
+
+	// The run counts only if it loaded every object it took exactly once and
+	// left nothing behind but what goaws lost in flight (a broken receive
+	// response: those messages stay hidden for the visibility timeout, past
+	// the end of a -batch run; see BENCHMARKS.md).
+	loaded := 0
+	for src, n := range e.rowsBySource("bench") {
+		if n != benchRows {
+			b.Fatalf("%s loaded %d times over (%d rows, want %d)", src, n/benchRows, n, benchRows)
+		}
+		loaded++
+	}
+	left, err := st.SQS().ApproximateCount(ctx, e.queueURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if loaded+left != c.objects {
+		b.Fatalf("%d objects loaded and %d messages left, want %d in all", loaded, left, c.objects)
+	}
+	if left > 0 {
+		b.Logf("goaws lost %d messages in flight (emulator, not rin): %d of %d objects loaded", left, loaded, c.objects)
+	}
+	ps := p.cmd.ProcessState
+	return benchResult{
+		loaded:  loaded,
+		wall:    wall,
+		cpu:     (ps.UserTime() + ps.SystemTime()).Seconds(),
+		maxRSS:  peak,
+		copies:  after.Copies - before.Copies,
+		ceiling: ceiling,
+	}
+}
+
+// uploadObjects puts n objects of benchRows rows into the test's bucket,
+// concurrently, and returns one S3 event body per object.
+func uploadObjects(b *testing.B, e *env, n int) []string {
+	bodies := make([]string, n)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	idx := make(chan int)
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range idx {
+				key := fmt.Sprintf("obj/%06d.json", i)
+				body := object(key, benchRows)
+				etag, version, err := e.st.S3().PutObject(ctx, e.bucket, key, body)
+				if err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					continue
+				}
+				bodies[i] = stack.S3EventBody(stack.ObjectEvent{Bucket: e.bucket, Key: key, Size: int64(len(body)), ETag: etag, VersionID: version, Time: time.Now()})
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		idx <- i
+	}
+	close(idx)
+	wg.Wait()
+	if firstErr != nil {
+		b.Fatalf("upload: %v", firstErr)
+	}
+	return bodies
+}
+
+// sendConcurrently sends bodies with SendMessageBatch (10 per call) from
+// several goroutines.
+func sendConcurrently(ctx context.Context, st *stack.Stack, url string, bodies []string) error {
+	const workers = 8
+	chunk := (len(bodies)/workers/10 + 1) * 10
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for w := 0; w < workers; w++ {
+		lo := min(w*chunk, len(bodies))
+		hi := min(lo+chunk, len(bodies))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = st.SQS().SendBatch(ctx, url, bodies[lo:hi])
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// peakRSS reads the high-water mark of a running process's resident set
+// (VmHWM), polled while rin runs. The child's rusage Maxrss cannot serve: on
+// Linux it includes the parent's resident set at fork, and this test
+// process holds the S3 emulator's objects.
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// loadAvg is the 1-minute load average, printed beside each result: the
+// machine is shared.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
+}
