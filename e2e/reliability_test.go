@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/rinhq/rin/journal"
 	"github.com/rinhq/rin/stack"
@@ -330,4 +334,32 @@ func TestHeartbeatKeepsLongCopyInvisible(t *testing.T) {
 		t.Fatalf("message admitted %d times; the heartbeat should have kept it invisible through a 7s COPY with a 2s visibility timeout", n)
 	}
 	e.assertExactlyOnce("foo", []string{"foo/slow.json"}, 3)
+}
+
+// TestBatchWaitsForInFlightMessages: messages received by someone else and
+// not deleted (a rin killed mid-receive, or a response lost in transit) are
+// invisible for a while; -batch must wait for them, not exit at the first
+// empty receive and leave them behind.
+func TestBatchWaitsForInFlightMessages(t *testing.T) {
+	e := newEnv(t)
+	e.table("foo")
+	cfg := e.writeConfig("config.yaml", fooTarget, "")
+	var keys []string
+	for i := 0; i < 3; i++ {
+		k := fmt.Sprintf("foo/hidden-%d.json", i)
+		keys = append(keys, k)
+		e.putAndNotify(k, 2)
+	}
+	out, err := e.st.SQS().Client().ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+		QueueUrl: aws.String(e.queueURL), MaxNumberOfMessages: 10, VisibilityTimeout: 3,
+	})
+	if err != nil || len(out.Messages) == 0 {
+		t.Fatalf("hide messages: %v (%d received)", err, len(out.Messages))
+	}
+	code, log := e.run(2*time.Minute, "-config", cfg, "-batch")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, tail([]byte(log), 2000))
+	}
+	e.assertExactlyOnce("foo", keys, 2)
+	e.assertSettled(0)
 }

@@ -11,8 +11,8 @@ import (
 )
 
 // receiveLoop long-polls SQS and admits what arrives, pausing while too
-// many jobs are pending (backpressure) and, in batch mode, stopping at the
-// first empty receive.
+// many jobs are pending (backpressure) and, in batch mode, stopping once the
+// queue is drained (see drained).
 func (e *Engine) receiveLoop(ctx context.Context) error {
 	defer func() {
 		e.mu.Lock()
@@ -47,7 +47,7 @@ func (e *Engine) receiveLoop(ctx context.Context) error {
 		}
 		failures = 0
 		if len(msgs) == 0 {
-			if e.opts.BatchMode {
+			if e.opts.BatchMode && e.drained(ctx) {
 				return nil
 			}
 			continue
@@ -57,6 +57,38 @@ func (e *Engine) receiveLoop(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// counter is implemented by queues that can report their depth (sqsx).
+type counter interface {
+	ApproximateCounts(ctx context.Context) (visible, inFlight int, err error)
+}
+
+// drained decides, after an empty receive in batch mode, whether the queue
+// is really empty. An empty receive is not enough: messages received but
+// not deleted — by a rin killed a moment ago, or lost in a broken response
+// (goaws does that under load) — are invisible until their visibility
+// timeout passes, and "process until the queue is empty" must include them.
+// So batch mode keeps polling while the queue reports messages that this
+// engine does not hold; -max-execution-time bounds the wait.
+func (e *Engine) drained(ctx context.Context) bool {
+	c, ok := e.queue.(counter)
+	if !ok {
+		return true
+	}
+	visible, inFlight, err := c.ApproximateCounts(ctx)
+	if err != nil {
+		e.log.Warn("cannot read the queue's depth; taking the empty receive as drained", "err", err)
+		return true
+	}
+	e.mu.Lock()
+	held := len(e.msgs)
+	e.mu.Unlock()
+	if visible+inFlight <= held {
+		return true
+	}
+	e.log.Debug("queue not drained yet; polling on", "visible", visible, "in_flight", inFlight, "held_by_rin", held)
+	return false
 }
 
 func (e *Engine) backlogged() bool {
