@@ -117,7 +117,7 @@ func (d *daemon) run(ctx context.Context, batch bool) error {
 	}
 	defer j.Close()
 
-	queue, err := sqsx.Open(ctx, d.sqs, cfg.QueueName)
+	queue, err := sqsx.Open(ctx, d.sqs, cfg.QueueName, sqsx.WithLogger(d.log))
 	if err != nil {
 		return err
 	}
