@@ -69,9 +69,16 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, stack.QueueOptions{VisibilityTimeout: 20})
+}
+
+// newEnvWith is newEnv with the queue's options (its dead-letter queue's
+// maxReceiveCount, say) chosen by the test.
+func newEnvWith(t testing.TB, q stack.QueueOptions) *env {
+	t.Helper()
 	st := shared.Get(t)
 	e := &env{t: t, st: st, bucket: stacktest.NewBucket(t, st), schema: stacktest.Name("s"), dir: t.TempDir()}
-	e.queue, e.queueURL = stacktest.NewQueue(t, st, stack.QueueOptions{VisibilityTimeout: 20})
+	e.queue, e.queueURL = stacktest.NewQueue(t, st, q)
 	e.exec(`CREATE SCHEMA ` + pgx.Identifier{e.schema}.Sanitize())
 	t.Cleanup(func() {
 		// A failed test keeps rin's logs for the reader.
