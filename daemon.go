@@ -161,6 +161,7 @@ func (d *daemon) run(ctx context.Context, batch bool) error {
 		Batch: fsm.BatchOptions{
 			MaxFiles: cfg.Batch.MaxFiles, MaxBytes: cfg.Batch.MaxBytes,
 			MaxAge: cfg.Batch.MaxAge.D(), Concurrency: cfg.Batch.Concurrency,
+			CopyTimeout: cfg.Batch.CopyTimeout.D(),
 		},
 		BatchMode: batch,
 		Logger:    d.log,

@@ -34,6 +34,7 @@ const (
 	DefaultBatchMaxBytes    = int64(1 << 30)
 	DefaultBatchMaxAge      = Duration(2 * time.Second)
 	DefaultBatchConcurrency = 4
+	DefaultCopyTimeout      = Duration(time.Hour)
 	DefaultAdminSocket      = "rin.sock"
 )
 
@@ -182,6 +183,10 @@ type Batch struct {
 	MaxBytes    int64    `yaml:"max_bytes"`   // 1 GiB
 	MaxAge      Duration `yaml:"max_age"`     // 2s: how long the first object waits for company
 	Concurrency int      `yaml:"concurrency"` // concurrent COPYs per endpoint (4); top level only
+	// CopyTimeout bounds one COPY transaction (1h; top level only): past
+	// it rin cancels the statement and retries it as a transient failure,
+	// so a hung connection can never stall an endpoint for good.
+	CopyTimeout Duration `yaml:"copy_timeout"`
 }
 
 // Admin is the local operator interface.

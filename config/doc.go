@@ -93,6 +93,7 @@
 //	  max_bytes               1073741824 (1 GiB)
 //	  max_age                 2s: how long the first object waits for company
 //	  concurrency             4 COPYs at once per endpoint (top level only)
+//	  copy_timeout            1h: a COPY transaction running longer is cancelled and retried (top level only)
 //	admin:
 //	  disabled                false
 //	  socket                  the journal path with .sock (rin.journal.db → rin.sock)

@@ -265,7 +265,7 @@ targets:
 	if r.Redshift.Port != 5439 || r.Redshift.Driver != "postgres" || r.Redshift.SSLMode != "require" || r.Schema != "" {
 		t.Errorf("redshift defaults: %+v", r.Redshift)
 	}
-	if r.Batch != (Batch{MaxFiles: 1000, MaxBytes: 1 << 30, MaxAge: DefaultBatchMaxAge, Concurrency: 4}) || !r.UseManifest {
+	if r.Batch != (Batch{MaxFiles: 1000, MaxBytes: 1 << 30, MaxAge: DefaultBatchMaxAge, Concurrency: 4, CopyTimeout: DefaultCopyTimeout}) || !r.UseManifest {
 		t.Errorf("batch defaults: %+v %v", r.Batch, r.UseManifest)
 	}
 	want := Config{
@@ -311,7 +311,7 @@ targets:
     sql_option: "DELIMITER 'manifest'"
 `)
 	a := c.Route("b", "a/1")[0]
-	if a.Batch != (Batch{MaxFiles: 5, MaxBytes: 1 << 30, MaxAge: Duration(10e9), Concurrency: 2}) {
+	if a.Batch != (Batch{MaxFiles: 5, MaxBytes: 1 << 30, MaxAge: Duration(10e9), Concurrency: 2, CopyTimeout: DefaultCopyTimeout}) {
 		t.Errorf("a batch %+v", a.Batch)
 	}
 	if b := c.Route("b", "b/1")[0]; b.Batch.MaxFiles != 50 || b.Batch.Concurrency != 2 {

@@ -67,6 +67,8 @@ func (r *resolver) sections() {
 	def(&b.MaxBytes, DefaultBatchMaxBytes)
 	def(&b.MaxAge, DefaultBatchMaxAge)
 	def(&b.Concurrency, DefaultBatchConcurrency)
+	v.duration("batch.copy_timeout", b.CopyTimeout, 0, Duration(24*time.Hour), false)
+	def(&b.CopyTimeout, DefaultCopyTimeout)
 
 	ad := &c.Admin
 	if ad.Socket == "" {

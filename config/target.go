@@ -144,7 +144,10 @@ func (r *resolver) targetBatch(t *Target, p string) {
 		def(&b.MaxFiles, top.MaxFiles)
 		def(&b.MaxBytes, top.MaxBytes)
 		def(&b.MaxAge, top.MaxAge)
-		b.Concurrency = top.Concurrency
+		if b.CopyTimeout != 0 {
+			r.v.add(p+".batch.copy_timeout", ErrInvalid, "copy_timeout applies to every COPY; set it in the top-level batch section")
+		}
+		b.Concurrency, b.CopyTimeout = top.Concurrency, top.CopyTimeout
 		t.Batch = &b
 	}
 	t.useManifest = !r.c.Manifest.Disabled

@@ -98,6 +98,10 @@ type BatchOptions struct {
 	MaxBytes    int64
 	MaxAge      time.Duration
 	Concurrency int // batches in flight per endpoint
+	// CopyTimeout bounds one Copy; past it the COPY is cancelled and taken
+	// as a transient failure. A hung connection must never hold an
+	// endpoint's slot for good. 0 means no bound.
+	CopyTimeout time.Duration
 }
 
 func (o *Options) setDefaults() {

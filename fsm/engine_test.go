@@ -350,3 +350,56 @@ func TestResumeRecopiesInterrupted(t *testing.T) {
 		t.Fatalf("job %s after resume, loaded %d times", job.State, c.loaded[id])
 	}
 }
+
+// A COPY that hangs is cancelled at batch.copy_timeout and retried; the
+// endpoint is not stuck behind it.
+func TestCopyTimeoutCancelsHungCopy(t *testing.T) {
+	var mu sync.Mutex
+	hangs := 2
+	c := &hangingCopier{fakeCopier: &fakeCopier{loaded: map[string]int{}}, hang: func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		hangs--
+		return hangs >= 0
+	}}
+	cfg, err := config.Parse([]byte(testConfig), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(filepath.Join(t.TempDir(), "j.db"), journal.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	q := newFakeQueue()
+	q.send("m1", event("foo/1"))
+	e := New(j, q, cfg, c, Options{
+		BatchMode: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Batch: BatchOptions{CopyTimeout: 100 * time.Millisecond, MaxAge: time.Millisecond},
+		Retry: RetryOptions{InitialInterval: 10 * time.Millisecond, MaxInterval: 20 * time.Millisecond},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, _ := c.loads(); jobs != 1 || q.deletions("m1") != 1 {
+		t.Fatalf("loaded %d, message deleted %d times; want 1 and 1 after two hung COPYs were cancelled", jobs, q.deletions("m1"))
+	}
+	if s := e.Stats(); s.CopyFailures != 2 {
+		t.Fatalf("%d COPY failures, want the 2 hung ones", s.CopyFailures)
+	}
+}
+
+type hangingCopier struct {
+	*fakeCopier
+	hang func() bool
+}
+
+func (h *hangingCopier) Copy(ctx context.Context, b Batch) (Result, error) {
+	if h.hang() {
+		<-ctx.Done()
+		return Result{}, ctx.Err()
+	}
+	return h.fakeCopier.Copy(ctx, b)
+}

@@ -46,7 +46,15 @@ func (e *Engine) attempt(ctx context.Context, b Batch, count bool) error {
 	}
 
 	start := time.Now()
-	res, err := e.copier.Copy(ctx, b)
+	copyCtx, cancel := ctx, context.CancelFunc(func() {})
+	if e.opts.Batch.CopyTimeout > 0 {
+		copyCtx, cancel = context.WithTimeout(ctx, e.opts.Batch.CopyTimeout)
+	}
+	res, err := e.copier.Copy(copyCtx, b)
+	if err != nil && ctx.Err() == nil && errors.Is(copyCtx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("COPY cancelled after batch.copy_timeout (%s): %w", e.opts.Batch.CopyTimeout, err)
+	}
+	cancel()
 	elapsed := time.Since(start)
 	e.observeCopy(elapsed, err)
 	now := time.Now()
