@@ -208,7 +208,7 @@ func (d *daemon) printTargets(w io.Writer) error {
 		case t.Break:
 			action = "load, break"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name(), match, action, dest, t.Redshift.Endpoint(), strings.TrimSpace(t.SQLOption))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name(), match, action, dest, t.Redshift.Endpoint(), config.RedactSQL(strings.TrimSpace(t.SQLOption)))
 	}
 	return tw.Flush()
 }

@@ -2,6 +2,8 @@ package redshift
 
 import (
 	"strings"
+
+	"github.com/rinhq/rin/config"
 )
 
 // copyStatement is a COPY with its secret kept apart, so the statement can
@@ -18,8 +20,10 @@ type copyStatement struct {
 // SQL is the statement sent to Redshift.
 func (c copyStatement) SQL() string { return c.build(c.creds) }
 
-// Redacted is the statement for logs: the credentials clause is masked.
-func (c copyStatement) Redacted() string { return c.build("[REDACTED]") }
+// Redacted is the statement for logs: the credentials clause is masked,
+// and so is any secret the sql_option itself carries (an encryption key,
+// say).
+func (c copyStatement) Redacted() string { return config.RedactSQL(c.build("[REDACTED]")) }
 
 func (c copyStatement) build(creds string) string {
 	var b strings.Builder

@@ -23,6 +23,10 @@ func TestCopyStatementQuotesKeysAndNames(t *testing.T) {
 	if r := s.Redacted(); strings.Contains(r, "SECRET") || strings.Contains(r, "AKIA") || !strings.Contains(r, "CREDENTIALS '[REDACTED]'") {
 		t.Fatalf("redacted statement leaks or lost the clause: %s", r)
 	}
+	s.sqlOption = "ENCRYPTED MASTER_SYMMETRIC_KEY 'SYMKEYSECRET' GZIP"
+	if r := s.Redacted(); strings.Contains(r, "SYMKEYSECRET") {
+		t.Fatalf("redacted statement leaks a secret of the sql_option: %s", r)
+	}
 	if got := tableName("", "t"); got != `"t"` {
 		t.Fatalf("unqualified table = %s", got)
 	}
