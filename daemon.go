@@ -73,7 +73,7 @@ func awsConfig(ctx context.Context, c config.Credentials) (aws.Config, error) {
 	if c.AWSRegion != "" {
 		opts = append(opts, awsconfig.WithRegion(c.AWSRegion))
 	}
-	if c.AWSAccessKeyID != "" {
+	if c.HasKeys() {
 		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(c.AWSAccessKeyID, c.AWSSecretAccessKey, "")))
 	}
 	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
@@ -100,14 +100,11 @@ func (d *daemon) run(ctx context.Context, batch bool) error {
 	// redshift-data. A batch never spans endpoints, so Dispatch routes
 	// each to its driver's Copier.
 	pqEndpoints, dataEndpoints := map[string]config.Redshift{}, map[string]config.Redshift{}
-	for _, t := range cfg.Targets {
-		if t.Discard {
-			continue
-		}
-		if t.Redshift.Driver == config.DriverRedshiftData {
-			dataEndpoints[t.Redshift.Endpoint()] = t.Redshift
+	for _, r := range cfg.Endpoints() {
+		if r.Driver == config.DriverRedshiftData {
+			dataEndpoints[r.Endpoint()] = r
 		} else {
-			pqEndpoints[t.Redshift.Endpoint()] = t.Redshift
+			pqEndpoints[r.Endpoint()] = r
 		}
 	}
 

@@ -33,19 +33,6 @@ type Route struct {
 	Err error
 }
 
-// QuotedTable returns "schema"."table", or "table" when no schema is
-// configured (the original Rin's behaviour: the name is then resolved by
-// the search_path). Identifiers are quoted with "" doubled, so names taken
-// from object keys are data, never SQL.
-func (r Route) QuotedTable() string {
-	if r.Schema == "" {
-		return quoteIdent(r.Table)
-	}
-	return quoteIdent(r.Schema) + "." + quoteIdent(r.Table)
-}
-
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
 // Route returns every target the object s3://bucket/key goes to, in config
 // order: all matching targets, stopping after a target with break: true,
 // and stopping at a discard target (which is included, with Discard set,

@@ -38,7 +38,7 @@ func TestOriginalFixtures(t *testing.T) {
 						t.Fatalf("%s: %v", e.key, r.Err)
 					}
 					if !r.Discard {
-						table, option = r.QuotedTable(), r.SQLOption
+						table, option = quotedTable(r), r.SQLOption
 					}
 				}
 				if table != e.table || option != e.option {
@@ -65,7 +65,7 @@ func TestReadmeFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := c.Route("test.bucket.test", "test/foo/1.json")
-	if len(r) != 1 || r[0].QuotedTable() != `"public"."foo"` || r[0].Redshift.Host != "localhost" || r[0].Redshift.Password != "test_pass" {
+	if len(r) != 1 || quotedTable(r[0]) != `"public"."foo"` || r[0].Redshift.Host != "localhost" || r[0].Redshift.Password != "test_pass" {
 		t.Fatalf("foo route: %+v", r)
 	}
 	r = c.Route("redshift.example.com", "logs/example/2024/01.csv")
@@ -75,7 +75,7 @@ func TestReadmeFixture(t *testing.T) {
 	got := r[0]
 	if got.Redshift.Host != "redshift.example.com" || got.Redshift.User != "example_user" ||
 		got.Redshift.DBName != "example" || got.SQLOption != "CSV DELIMITER ',' ESCAPE" ||
-		got.S3.Region != "ap-northeast-1" || got.QuotedTable() != `"public"."example"` {
+		got.S3.Region != "ap-northeast-1" || quotedTable(got) != `"public"."example"` {
 		t.Errorf("override target: %+v", got)
 	}
 	if n := len(c.Route("test.bucket.test", "logs/example/x")); n != 0 {
@@ -93,7 +93,7 @@ func names(rs []Route) string {
 		if r.Discard {
 			n += "(discard)"
 		} else {
-			n += "=" + r.QuotedTable()
+			n += "=" + quotedTable(r)
 		}
 		s = append(s, n)
 	}
@@ -201,8 +201,8 @@ targets:
 		}
 	}
 	q := c.Route("b", `s"x/t/1`)[0]
-	if q.QuotedTable() != `"s""x"."t"` {
-		t.Errorf("QuotedTable = %s", q.QuotedTable())
+	if quotedTable(q) != `"s""x"."t"` {
+		t.Errorf("QuotedTable = %s", quotedTable(q))
 	}
 }
 
@@ -400,4 +400,13 @@ targets:
 	if !c.Targets[0].Redshift.ReconnectOnError || !c.Targets[0].Break || !c.Targets[1].Discard {
 		t.Errorf("%+v", c.Targets)
 	}
+}
+
+// quotedTable is "schema"."table" (or "table"), a compact way to assert both.
+func quotedTable(r Route) string {
+	q := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+	if r.Schema == "" {
+		return q(r.Table)
+	}
+	return q(r.Schema) + "." + q(r.Table)
 }

@@ -294,6 +294,12 @@ func TestPermanentErrorParksJob(t *testing.T) {
 	h.q.send("m1", event("re/sch/tab/1", "foo/1"))
 	h.waitFor("1 failed, 1 acked", func() bool { s := h.states(); return s[journal.Failed] == 1 && s[journal.Acked] == 1 })
 	h.waitFor("message deleted", func() bool { return h.q.deletions("m1") == 1 })
+	// Nothing of the finished message is kept in memory.
+	h.waitFor("bookkeeping released", func() bool {
+		h.engine.mu.Lock()
+		defer h.engine.mu.Unlock()
+		return len(h.engine.jobMsgs) == 0 && len(h.engine.msgs) == 0 && len(h.engine.jobs) == 0
+	})
 	// Requeue after "creating the table".
 	c.mu.Lock()
 	c.fail = nil

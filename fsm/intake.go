@@ -250,7 +250,9 @@ func (e *Engine) register(a admission, existing map[string]journal.Job, now time
 			dup++
 			if old.State.Pending() {
 				if _, inMemory := e.jobs[old.ID]; !inMemory {
-					// Admitted by another receiver of this batch a moment ago.
+					// Safeguard: every pending job is loaded at resume and
+					// stays in memory until it finishes, so this should not
+					// happen; if it ever does, load the job rather than strand it.
 					o := old
 					e.jobs[o.ID] = &o
 					e.readyAt[o.ID] = now

@@ -11,7 +11,6 @@ import (
 
 	"github.com/rinhq/rin/config"
 	"github.com/rinhq/rin/fsm"
-	"github.com/rinhq/rin/journal"
 )
 
 // Options configure a Copier.
@@ -39,7 +38,7 @@ type Copier struct {
 
 	mu      sync.Mutex
 	pools   map[string]*sql.DB
-	ensured map[string]bool
+	ensured ensuredSet
 }
 
 var _ fsm.Copier = (*Copier)(nil)
@@ -54,9 +53,8 @@ func New(opts Options) *Copier {
 	}
 	return &Copier{
 		opts: opts, log: opts.Logger,
-		ledger:  ledger{schema: opts.Ledger.Schema, table: opts.Ledger.Table},
-		pools:   map[string]*sql.DB{},
-		ensured: map[string]bool{},
+		ledger: ledger{schema: opts.Ledger.Schema, table: opts.Ledger.Table},
+		pools:  map[string]*sql.DB{},
 	}
 }
 
@@ -208,38 +206,11 @@ func (c *Copier) ensureLedger(ctx context.Context, endpoint string, db *sql.DB) 
 	if c.opts.Ledger.Disabled {
 		return nil
 	}
-	c.mu.Lock()
-	done := c.ensured[endpoint]
-	c.mu.Unlock()
-	if done {
-		return nil
-	}
-	if err := c.ledger.ensure(ctx, db); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.ensured[endpoint] = true
-	c.mu.Unlock()
-	return nil
+	return c.ensured.once(endpoint, func() error { return c.ledger.ensure(ctx, db) })
 }
 
 // removeManifest deletes a manifest once its COPY is over. It runs after
 // the transaction ended, committed or not: a retry writes a new manifest.
 func (c *Copier) removeManifest(bucket, key string) {
 	removeManifest(c.opts.Store, c.log, bucket, key)
-}
-
-// Loaded reports which of the given jobs the ledger of endpoint holds.
-// rin-journal uses it to show whether a stuck job is in fact loaded.
-func (c *Copier) Loaded(ctx context.Context, endpoint string, jobs []journal.Job) (map[string]bool, error) {
-	db, err := c.DB(endpoint)
-	if err != nil {
-		return nil, err
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	return c.ledger.loaded(ctx, tx, jobs)
 }

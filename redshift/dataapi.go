@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/redshiftdata"
@@ -68,8 +67,7 @@ type DataAPICopier struct {
 	log    *slog.Logger
 	ledger ledger
 
-	mu      sync.Mutex
-	ensured map[string]bool
+	ensured ensuredSet
 
 	// beforeBatch, when set (by tests), runs between the ledger read and
 	// the batch: the window in which another loader may commit the jobs.
@@ -91,8 +89,7 @@ func NewDataAPI(opts DataAPIOptions) *DataAPICopier {
 	}
 	return &DataAPICopier{
 		opts: opts, log: opts.Logger,
-		ledger:  ledger{schema: opts.Ledger.Schema, table: opts.Ledger.Table},
-		ensured: map[string]bool{},
+		ledger: ledger{schema: opts.Ledger.Schema, table: opts.Ledger.Table},
 	}
 }
 

@@ -137,19 +137,12 @@ func (c *DataAPICopier) ensureLedger(ctx context.Context, endpoint string, db ta
 	if c.opts.Ledger.Disabled {
 		return nil
 	}
-	c.mu.Lock()
-	done := c.ensured[endpoint]
-	c.mu.Unlock()
-	if done {
+	return c.ensured.once(endpoint, func() error {
+		if _, err := c.execute(ctx, db, c.ledger.createSQL(), nil); err != nil {
+			return c.ledger.ensureErr(classifyDataAPI(err))
+		}
 		return nil
-	}
-	if _, err := c.execute(ctx, db, c.ledger.createSQL(), nil); err != nil {
-		return c.ledger.ensureErr(classifyDataAPI(err))
-	}
-	c.mu.Lock()
-	c.ensured[endpoint] = true
-	c.mu.Unlock()
-	return nil
+	})
 }
 
 // manifestBucket is where b's manifests go.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rinhq/rin/fsm"
@@ -111,5 +112,33 @@ func (l ledger) record(ctx context.Context, tx *sql.Tx, batchID string, jobs []j
 			return err
 		}
 	}
+	return nil
+}
+
+// ensuredSet remembers the endpoints whose ledger table is known to exist,
+// so CREATE TABLE IF NOT EXISTS runs once per endpoint, not once per batch.
+// The zero value is ready to use.
+type ensuredSet struct {
+	mu   sync.Mutex
+	done map[string]bool
+}
+
+// once runs create for endpoint unless an earlier call succeeded.
+func (s *ensuredSet) once(endpoint string, create func() error) error {
+	s.mu.Lock()
+	done := s.done[endpoint]
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	if err := create(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.done == nil {
+		s.done = map[string]bool{}
+	}
+	s.done[endpoint] = true
+	s.mu.Unlock()
 	return nil
 }

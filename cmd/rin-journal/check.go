@@ -15,11 +15,8 @@ type CheckCommand struct {
 // Run checks the journal.
 func (c *CheckCommand) Run(ctx context.Context, args []string) error {
 	fs := c.env.newFlagSet("check", "check")
-	if err := fs.Parse(args); err != nil {
+	if err := c.env.parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("check: unexpected argument %q", fs.Arg(0))
 	}
 	s, err := c.env.open(ctx, readAccess)
 	if err != nil {

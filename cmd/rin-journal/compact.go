@@ -24,11 +24,8 @@ func (c *CompactCommand) Run(ctx context.Context, args []string) error {
 	var replace bool
 	fs.StringVar(&dst, "o", "", "write the compacted journal here (default: the journal's path + .compact)")
 	fs.BoolVar(&replace, "replace", false, "then replace the journal with the compacted file")
-	if err := fs.Parse(args); err != nil {
+	if err := c.env.parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("compact: unexpected argument %q", fs.Arg(0))
 	}
 	s, err := c.env.resolve(ctx)
 	if err != nil {

@@ -32,11 +32,8 @@ func (c *DumpCommand) Run(ctx context.Context, args []string) error {
 	fs.Var(&durationFlag{d: &f.NewerThan}, "newer-than", "only jobs journaled within this long (e.g. 30m)")
 	fs.IntVar(&f.Limit, "limit", 0, "stop after this many jobs (0: all)")
 	fs.StringVar(&format, "format", "", "json (one job per line) or table (default: table on a terminal, else json)")
-	if err := fs.Parse(args); err != nil {
+	if err := c.env.parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("dump: unexpected argument %q", fs.Arg(0))
 	}
 	f.State = journal.State(state)
 	format, err := c.env.format(format)

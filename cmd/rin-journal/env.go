@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rinhq/rin/admin"
@@ -200,6 +201,17 @@ func (e *Env) newFlagSet(name, usage string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// parseNoArgs parses the flags of a subcommand that takes no arguments.
+func (e *Env) parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", strings.TrimPrefix(fs.Name(), "rin-journal "), fs.Arg(0))
+	}
+	return nil
 }
 
 // format picks the output format: the flag, else a table on a terminal

@@ -23,11 +23,8 @@ func (c *ForgetCommand) Run(ctx context.Context, args []string) error {
 	var older time.Duration
 	flag := &durationFlag{d: &older}
 	fs.Var(flag, "older-than", "forget acked jobs last updated longer ago than this, e.g. 7d (default: journal.retention of the config, else "+config.DefaultJournalRetention.String()+")")
-	if err := fs.Parse(args); err != nil {
+	if err := c.env.parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("forget: unexpected argument %q", fs.Arg(0))
 	}
 	if flag.set && older == 0 {
 		return fmt.Errorf("forget: -older-than must be positive (it is the dedupe window)")

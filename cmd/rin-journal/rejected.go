@@ -30,11 +30,8 @@ func (c *RejectedCommand) Run(ctx context.Context, args []string) error {
 	fs.Var(&durationFlag{d: &f.Since}, "since", "only messages rejected within this long (e.g. 1h, 7d)")
 	fs.IntVar(&f.Limit, "limit", 0, "only the newest this many (0: all)")
 	fs.StringVar(&format, "format", "", "json (one message per line, whole body) or table (default: table on a terminal, else json)")
-	if err := fs.Parse(args); err != nil {
+	if err := c.env.parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("rejected: unexpected argument %q", fs.Arg(0))
 	}
 	format, err := c.env.format(format)
 	if err != nil {

@@ -26,11 +26,8 @@ func (c *StatsCommand) Run(ctx context.Context, args []string) error {
 	fs.IntVar(&o.TopErrors, "top", 5, "how many distinct errors to show")
 	fs.Var(&durationFlag{d: &o.ErrorsSince}, "errors-since", "count only errors of jobs updated within this long (default: all failed and retrying jobs)")
 	fs.StringVar(&format, "format", "", "json or table (default: table on a terminal, else json)")
-	if err := fs.Parse(args); err != nil {
+	if err := c.env.parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("stats: unexpected argument %q", fs.Arg(0))
 	}
 	format, err := c.env.format(format)
 	if err != nil {
