@@ -81,7 +81,22 @@ func ParseBody(body string) ([]Record, error) {
 
 // parseBody parses body; inSNS is set for the message inside an SNS
 // envelope, which may not be another SNS envelope.
+//
+// The common case, a plain S3 notification of object creations, is taken
+// by parseFast in one decoding pass; whatever it declines, including every
+// body that is wrong in any way, goes through parseSlow, which alone
+// decides records skipped and errors returned.
 func parseBody(body string, inSNS bool) ([]Record, error) {
+	if recs, ok := parseFast(body); ok {
+		return recs, nil
+	}
+	return parseSlow(body, inSNS)
+}
+
+// parseSlow is the general parser: it reads each part of the body on its
+// own, so that it can tell exactly what is wrong, and looks members up by
+// their exact names.
+func parseSlow(body string, inSNS bool) ([]Record, error) {
 	if strings.TrimSpace(body) == "" {
 		return nil, malformed("empty body")
 	}
@@ -225,10 +240,21 @@ func parseRecord(item json.RawMessage) (Record, bool, error) {
 	if err := json.Unmarshal(item, &r); err != nil {
 		return Record{}, false, malformed("unexpected field types: %v", shortErr(err))
 	}
+	rec, err := r.record(name)
+	if err != nil {
+		return Record{}, false, err
+	}
+	return rec, true, nil
+}
+
+// record turns a decoded ObjectCreated record into a Record named name
+// (the event name without any "s3:" prefix); parseRecord and parseFast
+// share it so that both build records the same way.
+func (r *s3Record) record(name string) (Record, error) {
 	obj := r.S3.Object
 	key, err := url.QueryUnescape(obj.Key)
 	if err != nil {
-		return Record{}, false, malformed("key %s is not form-URL-encoded: %v", excerpt(obj.Key), err)
+		return Record{}, malformed("key %s is not form-URL-encoded: %v", excerpt(obj.Key), err)
 	}
 	rec := Record{
 		Bucket:    r.S3.Bucket.Name,
@@ -241,9 +267,9 @@ func parseRecord(item json.RawMessage) (Record, bool, error) {
 		EventTime: parseTime(r.EventTime),
 	}
 	if err := rec.check(); err != nil {
-		return Record{}, false, err
+		return Record{}, err
 	}
-	return rec, true, nil
+	return rec, nil
 }
 
 // ebEvent is the part of an EventBridge event that rin uses.

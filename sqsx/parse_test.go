@@ -3,10 +3,13 @@ package sqsx
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rinhq/rin/stack"
 )
 
 // The bodies below follow the examples in the Amazon S3 user guide ("Event
@@ -137,7 +140,16 @@ func records(rs ...string) string {
 	return `{"Records":[` + strings.Join(rs, ",") + `]}`
 }
 
-func TestParseBody(t *testing.T) {
+type parseBodyCase struct {
+	name string
+	body string
+	want []Record
+	err  error
+}
+
+// parseBodyCases are TestParseBody's cases; TestParseFastMatchesSlow runs
+// their bodies too.
+func parseBodyCases() []parseBodyCase {
 	evTime := time.Date(2024, 5, 1, 12, 34, 56, 789e6, time.UTC)
 	simple := func(key string) Record {
 		return Record{
@@ -145,12 +157,7 @@ func TestParseBody(t *testing.T) {
 			Sequencer: "0A1B2C3D4E5F678901", EventName: "ObjectCreated:Put", EventTime: evTime,
 		}
 	}
-	tests := []struct {
-		name string
-		body string
-		want []Record
-		err  error
-	}{
+	return []parseBodyCase{
 		{name: "put", body: putEvent, want: []Record{putRecord}},
 		{
 			name: "several records",
@@ -262,7 +269,10 @@ func TestParseBody(t *testing.T) {
 		{name: "eventbridge empty key", body: strings.Replace(eventBridgeCreated, `"logs/a b+c.json"`, `""`, 1), err: ErrMalformed},
 		{name: "eventbridge empty bucket", body: strings.Replace(eventBridgeCreated, `"amzn-s3-demo-bucket1"}`, `""}`, 1), err: ErrMalformed},
 	}
-	for _, tt := range tests {
+}
+
+func TestParseBody(t *testing.T) {
+	for _, tt := range parseBodyCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseBody(tt.body)
 			if tt.err != nil {
@@ -359,6 +369,161 @@ func FuzzParseBody(f *testing.F) {
 			if r.Bucket == "" || r.Key == "" || r.Size < 0 || !strings.HasPrefix(r.EventName, "ObjectCreated:") {
 				t.Fatalf("bad record %+v", r)
 			}
+		}
+	})
+}
+
+// parseBodySlow is ParseBody without the fast path for body itself (an SNS
+// Message inside it still gets one; the fast path is checked on such bodies
+// on their own).
+func parseBodySlow(body string) ([]Record, error) {
+	recs, err := parseSlow(body, false)
+	if err != nil && !errors.Is(err, ErrTestEvent) {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return recs, err
+}
+
+// diffFastSlow reports whether parseFast took body, and how ParseBody or
+// parseFast differ from the slow path on it, if they do.
+func diffFastSlow(body string) (fast bool, diff string) {
+	recs, ok := parseFast(body)
+	slow, slowErr := parseSlow(body, false)
+	if ok && (slowErr != nil || !reflect.DeepEqual(recs, slow)) {
+		return ok, fmt.Sprintf("parseFast = %+v\nparseSlow = %+v, %v", recs, slow, slowErr)
+	}
+	got, err := ParseBody(body)
+	want, wantErr := parseBodySlow(body)
+	if fmt.Sprint(err) != fmt.Sprint(wantErr) ||
+		errors.Is(err, ErrMalformed) != errors.Is(wantErr, ErrMalformed) ||
+		errors.Is(err, ErrTestEvent) != errors.Is(wantErr, ErrTestEvent) ||
+		!reflect.DeepEqual(got, want) {
+		return ok, fmt.Sprintf("ParseBody = %+v, %v\nslow path = %+v, %v", got, err, want, wantErr)
+	}
+	return ok, ""
+}
+
+// fastPathCases are bodies aimed at the fast path: the usual shapes it must
+// take, and look-alikes where json.Unmarshal's case-insensitive names,
+// repeated members or lenient shapes could make it read something the slow
+// path does not. fast says whether the fast path is meant to take the body.
+func fastPathCases() []struct {
+	name, body string
+	fast       bool
+} {
+	const rest = `"eventTime":"2024-05-01T12:34:56.789Z","s3":{"bucket":{"name":"b"},"object":{"key":"k","size":1,"eTag":"\"e\"","sequencer":"01"}}`
+	rec := func(members string) string { return "{" + members + "," + rest + "}" }
+	put := rec(`"eventName":"ObjectCreated:Put"`)
+	del := rec(`"eventName":"ObjectRemoved:Delete"`)
+	putKey := func(key string) string { return records(record("ObjectCreated:Put", "b", key)) }
+	quoted := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	benchBody := func(n int) string {
+		evs := make([]stack.ObjectEvent, n)
+		for i := range evs {
+			evs[i] = benchEvent(i)
+		}
+		return stack.S3EventBody(evs...)
+	}
+	return []struct {
+		name, body string
+		fast       bool
+	}{
+		{"stack body", benchBody(1), true},
+		{"stack body, 10 records", benchBody(10), true},
+		{"put", putEvent, true},
+		{"white space around", " \n\t" + records(put, put) + "\r\n ", true},
+		{"s3: prefix", records(rec(`"eventName":"s3:ObjectCreated:Copy"`)), true},
+		{"bare ObjectCreated:", records(rec(`"eventName":"ObjectCreated:"`)), true},
+		{"key escapes and plus", putKey("a%2Fb+c%25d%E3%81%82+%2B"), true},
+		{"key with JSON punctuation", putKey(`x"}],"Records":[{"eventName":"\`), true},
+		{"key invalid UTF-8 in JSON", strings.Replace(records(put), `"key":"k"`, "\"key\":\"k\xff\"", 1), true},
+		{"huge key", putKey(strings.Repeat("dir%2Fa+b", 20_000)), true},
+		{"huge bad key", putKey(strings.Repeat("dir%2Fa+b", 20_000) + "%zz"), false},
+		{"null optional fields", records(`{"eventName":"ObjectCreated:Put","eventTime":null,"s3":{"bucket":{"name":"b"},"object":{"key":"k","size":null,"eTag":null,"versionId":null,"sequencer":null}}}`), true},
+		{"fields rin reads in other case", records(`{"eventName":"ObjectCreated:Put","EventTime":"2024-05-01T12:34:56Z","S3":{"BUCKET":{"Name":"b"},"Object":{"KEY":"k","Size":3,"etag":"e"}}}`), true},
+		{"repeated s3 members", records(`{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"size":1}},"s3":{"object":{"key":"k"}}}`), true},
+
+		{"lowercase records", `{"records":[` + put + `]}`, false},
+		{"Records and records", `{"Records":[` + put + `],"records":[` + rec(`"eventName":"ObjectCreated:Post"`) + `]}`, false},
+		{"records and Records", `{"records":[` + rec(`"eventName":"ObjectCreated:Post"`) + `],"Records":[` + put + `]}`, false},
+		{"Records with long s", `{"Recordſ":[` + put + `]}`, false},
+		{"escaped Records", `{"R\u0065cords":[` + put + `]}`, false},
+		{"duplicate Records", `{"Records":[` + put + `,` + put + `],"Records":[` + rec(`"eventName":"ObjectCreated:Copy"`) + `]}`, false},
+		{"duplicate Records, would merge", `{"Records":[` + strings.Replace(put, `"key":"k"`, `"key":"k","versionId":"v"`, 1) + `],"Records":[` + put + `]}`, false},
+		{"duplicate Records, first null", `{"Records":null,"Records":[` + put + `]}`, false},
+		{"duplicate Records, second removals", `{"Records":[` + put + `],"Records":[` + del + `]}`, false},
+		{"Records then SNS members", `{"Records":[` + put + `],"Type":"Notification","Message":` + quoted(putKey("other")) + `}`, false},
+		{"SNS members then Records", `{"Type":"Notification","Message":` + quoted(putKey("other")) + `,"Records":[` + put + `]}`, false},
+		{"Records then Event", `{"Records":[` + put + `],"Event":"s3:TestEvent"}`, false},
+		{"Records then detail-type", `{"Records":[` + put + `],"detail-type":"Object Created","source":"aws.s3"}`, false},
+		{"EventName only", records(rec(`"EventName":"ObjectCreated:Put"`)), false},
+		{"eventName then EventName", records(rec(`"eventName":"ObjectRemoved:Delete","EventName":"ObjectCreated:Put"`)), false},
+		{"EventName then eventName", records(rec(`"EventName":"ObjectRemoved:Delete","eventName":"ObjectCreated:Put"`)), false},
+		{"eventname after eventName", records(rec(`"eventName":"ObjectCreated:Put","eventname":"ObjectRemoved:Delete"`)), false},
+		{"EVENTNAME not a string", records(rec(`"eventName":"ObjectCreated:Put","EVENTNAME":7`)), false},
+		{"escaped eventName after eventName", records(rec(`"eventName":"ObjectRemoved:Delete","EVENT\u004eAME":"ObjectCreated:Put"`)), false},
+		{"escaped eventName", records(rec(`"event\u004eame":"ObjectCreated:Put"`)), false},
+		{"duplicate eventName", records(rec(`"eventName":"ObjectRemoved:Delete","eventName":"ObjectCreated:Put"`)), false},
+		{"eventName only nested", records(`{"s3":{"eventName":"ObjectCreated:Put","bucket":{"name":"b"},"object":{"key":"k"}}}`), false},
+		{"event name in other case", records(rec(`"eventName":"objectcreated:Put"`)), false},
+		{"double s3: prefix", records(rec(`"eventName":"s3:s3:ObjectCreated:Put"`)), false},
+		{"eventName null", records(rec(`"eventName":null`)), false},
+		{"removal then creation", records(del, put), false},
+		{"odd removal then creation", records(`{"eventName":"ObjectRemoved:Delete","s3":{"object":{"size":"big"}}}`, put), false},
+		{"size as string", records(strings.Replace(put, `"size":1`, `"size":"1"`, 1)), false},
+		{"size fraction", records(strings.Replace(put, `"size":1`, `"size":1.5`, 1)), false},
+		{"size exponent", records(strings.Replace(put, `"size":1`, `"size":1e3`, 1)), false},
+		{"size overflow", records(strings.Replace(put, `"size":1`, `"size":99999999999999999999`, 1)), false},
+		{"negative size", records(strings.Replace(put, `"size":1`, `"size":-1`, 1)), false},
+		{"null key", records(strings.Replace(put, `"key":"k"`, `"key":null`, 1)), false},
+		{"null s3", records(`{"eventName":"ObjectCreated:Put","s3":null}`), false},
+		{"null record", `{"Records":[` + put + `,null]}`, false},
+		{"record not an object", `{"Records":[` + put + `,["eventName"]]}`, false},
+		{"Records of strings", `{"Records":["eventName"]}`, false},
+		{"trailing garbage", records(put) + "x", false},
+		{"two bodies", records(put) + records(put), false},
+		{"unterminated", `{"Records":[{"eventName":"ObjectCreated:Put`, false},
+	}
+}
+
+// TestParseFastMatchesSlow runs every parse test body, and bodies aimed at
+// the fast path, bare and in an SNS envelope, through ParseBody and through
+// the slow path alone: records and errors must be the same.
+func TestParseFastMatchesSlow(t *testing.T) {
+	check := func(name, body string) bool {
+		t.Helper()
+		for _, b := range []string{body, snsWrap(body)} {
+			if _, diff := diffFastSlow(b); diff != "" {
+				t.Errorf("%s: %s", name, diff)
+			}
+		}
+		fast, _ := diffFastSlow(body)
+		return fast
+	}
+	for _, tt := range parseBodyCases() {
+		check(tt.name, tt.body)
+	}
+	for _, tt := range fastPathCases() {
+		if fast := check(tt.name, tt.body); fast != tt.fast {
+			t.Errorf("%s: fast path taken = %v, want %v", tt.name, fast, tt.fast)
+		}
+	}
+}
+
+// FuzzParseFast checks that the fast path never takes a body unless the
+// slow path gives the same records for it.
+func FuzzParseFast(f *testing.F) {
+	for _, tt := range parseBodyCases() {
+		f.Add(tt.body)
+	}
+	for _, tt := range fastPathCases() {
+		if len(tt.body) < 4096 {
+			f.Add(tt.body)
+		}
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		if _, diff := diffFastSlow(body); diff != "" {
+			t.Fatal(diff)
 		}
 	})
 }
