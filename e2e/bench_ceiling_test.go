@@ -21,8 +21,9 @@ import (
 // as rin runs, each receiving up to 10 and deleting them in one batch, with
 // nothing else done per message, until a receive comes back empty. rin
 // cannot beat this on the same stack; the benchmark prints its result beside
-// it. Returns messages per second.
-func sqsCeiling(b *testing.B, st *stack.Stack, bodies []string, receivers int) float64 {
+// it, with the CPU goaws and the receivers (this process) used for it, to
+// compare with what goaws needs during rin's run.
+func sqsCeiling(b *testing.B, st *stack.Stack, bodies []string, receivers int) ceilingResult {
 	ctx := context.Background()
 	_, url := stacktest.NewQueue(b, st, stack.QueueOptions{VisibilityTimeout: 60})
 	if err := sendConcurrently(ctx, st, url, bodies); err != nil {
@@ -33,6 +34,7 @@ func sqsCeiling(b *testing.B, st *stack.Stack, bodies []string, receivers int) f
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
+	cpu0 := takeCPU(st)
 	start := time.Now()
 	for r := 0; r < receivers; r++ {
 		wg.Add(1)
@@ -72,8 +74,19 @@ func sqsCeiling(b *testing.B, st *stack.Stack, bodies []string, receivers int) f
 	}
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
+	use := cpuUsed(takeCPU(st).sub(cpu0), 0)
 	if firstErr != nil {
 		b.Fatalf("sqs ceiling: %v", firstErr)
 	}
-	return float64(got.Load()) / elapsed
+	n := int(got.Load())
+	return ceilingResult{perSec: float64(n) / elapsed, msgs: n, wall: elapsed, use: use}
+}
+
+// ceilingResult is one measurement of the SQS ceiling. In use, rin is 0 and
+// test is the receivers' own CPU.
+type ceilingResult struct {
+	perSec float64 // messages per second
+	msgs   int     // messages received and deleted
+	wall   float64 // seconds
+	use    cpuUse
 }

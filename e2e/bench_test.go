@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,11 +86,12 @@ func benchScale(b *testing.B) []int {
 
 // benchResult is one run of a case.
 type benchResult struct {
-	loaded    int     // objects loaded (all but what goaws lost in flight)
-	wall, cpu float64 // seconds
-	maxRSS    int64   // bytes
-	copies    int64
-	ceiling   float64 // objects/s goaws alone delivers
+	loaded  int     // objects loaded (all but what goaws lost in flight)
+	wall    float64 // seconds
+	maxRSS  int64   // bytes
+	copies  int64
+	use     cpuUse // CPU seconds used during rin's run, by process; rin's from its rusage
+	ceiling ceilingResult
 }
 
 func runBench(b *testing.B, c benchCase) {
@@ -103,16 +105,28 @@ func runBench(b *testing.B, c benchCase) {
 	}
 	r := median(runs)
 	perSec := float64(r.loaded) / r.wall
-	cpuPer1k := r.cpu / float64(c.objects) * 1000
+	cpuPer1k := r.use.rin / float64(c.objects) * 1000
+	goawsPer1k := r.use.goaws / float64(c.objects) * 1000
+	ceilGoawsPer1k := r.ceiling.use.goaws / float64(r.ceiling.msgs) * 1000
 	b.ReportMetric(r.wall, "wall-s")
 	b.ReportMetric(perSec, "objects/s")
 	b.ReportMetric(float64(r.copies), "copies")
 	b.ReportMetric(cpuPer1k, "cpu-s/1k-objects")
 	b.ReportMetric(float64(r.maxRSS)/(1<<20), "peak-rss-MiB")
-	b.ReportMetric(r.ceiling, "sqs-ceiling-objects/s")
+	b.ReportMetric(r.ceiling.perSec, "sqs-ceiling-objects/s")
+	b.ReportMetric(r.use.goaws, "goaws-cpu-s")
+	b.ReportMetric(r.use.pg, "pg-cpu-s")
+	b.ReportMetric(r.use.test, "testproc-cpu-s")
+	b.ReportMetric(r.use.idle, "idle-cpu-s")
+	b.ReportMetric(r.use.other, "other-cpu-s")
+	b.ReportMetric(goawsPer1k, "goaws-cpu-s/1k-objects")
+	b.ReportMetric(ceilGoawsPer1k, "ceiling-goaws-cpu-s/1k-objects")
 	b.Logf("%s: objects=%d rows=%d wall=%.2fs objects/s=%.0f copies=%d rin_cpu_s_per_1k=%.3f rin_peak_rss=%.1fMiB sqs_ceiling_objects/s=%.0f (%.2fx of ceiling) runs=%d load=%s",
 		c.name(), c.objects, c.objects*benchRows, r.wall, perSec, r.copies, cpuPer1k, float64(r.maxRSS)/(1<<20),
-		r.ceiling, perSec/r.ceiling, len(runs), loadAvg())
+		r.ceiling.perSec, perSec/r.ceiling.perSec, len(runs), loadAvg())
+	b.Logf("%s: during rin's run %s (of %.2f core-s), goaws_cpu_s_per_1k=%.3f; sqs ceiling alone: wall=%.2fs goaws_cpu_s_per_1k=%.3f client_cpu_s=%.2f idle=%.2f other=%.2f",
+		c.name(), r.use, r.wall*float64(runtime.NumCPU()), goawsPer1k,
+		r.ceiling.wall, ceilGoawsPer1k, r.ceiling.use.test, r.ceiling.use.idle, r.ceiling.use.other)
 }
 
 // median takes each figure's median over the runs on its own.
@@ -122,17 +136,35 @@ func median(runs []benchResult) benchResult {
 		for i, r := range runs {
 			v[i] = f(r)
 		}
-		sort.Float64s(v)
-		return v[len(v)/2]
+		return medianOf(v)
+	}
+	use := func(f func(benchResult) cpuUse) cpuUse {
+		var m cpuUse
+		for i, p := range m.fields() {
+			*p = pick(func(r benchResult) float64 { u := f(r); return *u.fields()[i] })
+		}
+		return m
 	}
 	return benchResult{
-		loaded:  int(pick(func(r benchResult) float64 { return float64(r.loaded) })),
-		wall:    pick(func(r benchResult) float64 { return r.wall }),
-		cpu:     pick(func(r benchResult) float64 { return r.cpu }),
-		maxRSS:  int64(pick(func(r benchResult) float64 { return float64(r.maxRSS) })),
-		copies:  int64(pick(func(r benchResult) float64 { return float64(r.copies) })),
-		ceiling: pick(func(r benchResult) float64 { return r.ceiling }),
+		loaded: int(pick(func(r benchResult) float64 { return float64(r.loaded) })),
+		wall:   pick(func(r benchResult) float64 { return r.wall }),
+		maxRSS: int64(pick(func(r benchResult) float64 { return float64(r.maxRSS) })),
+		copies: int64(pick(func(r benchResult) float64 { return float64(r.copies) })),
+		use:    use(func(r benchResult) cpuUse { return r.use }),
+		ceiling: ceilingResult{
+			perSec: pick(func(r benchResult) float64 { return r.ceiling.perSec }),
+			msgs:   int(pick(func(r benchResult) float64 { return float64(r.ceiling.msgs) })),
+			wall:   pick(func(r benchResult) float64 { return r.ceiling.wall }),
+			use:    use(func(r benchResult) cpuUse { return r.ceiling.use }),
+		},
 	}
+}
+
+// medianOf is the median of v (the upper one of an even count); v is sorted
+// in place.
+func medianOf(v []float64) float64 {
+	sort.Float64s(v)
+	return v[len(v)/2]
 }
 
 // benchOnce prepares a fresh queue, bucket and table, measures the SQS
@@ -171,6 +203,7 @@ func benchOnce(b *testing.B, c benchCase, receivers, run int) benchResult {
 		env = append(env, "RIN_CPUPROFILE="+base+".cpu.pprof", "RIN_MEMPROFILE="+base+".heap.pprof")
 	}
 	timeout := time.Duration(c.objects)*20*time.Millisecond + 5*time.Minute
+	cpu0 := takeCPU(st)
 	b.StartTimer()
 	start := time.Now()
 	p := e.startEnv(env, "-config", cfg, "-batch")
@@ -192,6 +225,8 @@ wait:
 	}
 	wall := time.Since(start).Seconds()
 	b.StopTimer()
+	ps := p.cmd.ProcessState
+	use := cpuUsed(takeCPU(st).sub(cpu0), (ps.UserTime() + ps.SystemTime()).Seconds())
 	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
 		out, _ := os.ReadFile(p.log)
 		b.Fatalf("rin exited %d:\n%s", code, tail(out, 4000))
@@ -219,13 +254,14 @@ wait:
 	if left > 0 {
 		b.Logf("goaws lost %d messages in flight (emulator, not rin): %d of %d objects loaded", left, loaded, c.objects)
 	}
-	ps := p.cmd.ProcessState
+	b.Logf("run %d: wall=%.2fs %s | sqs ceiling: messages=%d wall=%.2fs %s",
+		run, wall, use, ceiling.msgs, ceiling.wall, ceiling.use)
 	return benchResult{
 		loaded:  loaded,
 		wall:    wall,
-		cpu:     (ps.UserTime() + ps.SystemTime()).Seconds(),
 		maxRSS:  peak,
 		copies:  after.Copies - before.Copies,
+		use:     use,
 		ceiling: ceiling,
 	}
 }
@@ -297,13 +333,17 @@ func sendConcurrently(ctx context.Context, st *stack.Stack, url string, bodies [
 // (VmHWM), polled while rin runs. The child's rusage Maxrss cannot serve: on
 // Linux it includes the parent's resident set at fork, and this test
 // process holds the S3 emulator's objects.
-func peakRSS(pid int) int64 {
+func peakRSS(pid int) int64 { return procStatus(pid, "VmHWM") }
+
+// procStatus reads a size in bytes (a "kB" field) from /proc/<pid>/status; 0
+// if the process or the field is gone.
+func procStatus(pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb * 1024
 		}

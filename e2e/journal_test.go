@@ -66,17 +66,27 @@ func (e *env) mustJournal(args ...string) string {
 // scrapeMetrics reads /metrics from rin's admin socket.
 func scrapeMetrics(t *testing.T, sock string) string {
 	t.Helper()
+	m, err := getMetrics(sock)
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	return m
+}
+
+// getMetrics is scrapeMetrics for callers that poll (rin may not listen yet).
+func getMetrics(sock string) (string, error) {
 	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", sock)
 	}}}
+	defer hc.CloseIdleConnections()
 	resp, err := hc.Get("http://rin/metrics")
 	if err != nil {
-		t.Fatalf("scrape: %v", err)
+		return "", err
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
 }
 
 // TestRequeueAfterMissingTableCreated: a job fails on a table that does not
