@@ -113,6 +113,9 @@ func (d *daemon) run(ctx context.Context, batch bool) error {
 		return err
 	}
 	defer j.Close()
+	if from := j.UpgradedFrom(); from > 0 {
+		d.log.Info("journal upgraded", "path", cfg.Journal.Path, "from_schema", from, "to_schema", journal.SchemaVersion)
+	}
 
 	queue, err := sqsx.Open(ctx, d.sqs, cfg.QueueName, sqsx.WithLogger(d.log))
 	if err != nil {

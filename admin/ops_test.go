@@ -33,11 +33,11 @@ func TestDumpFilters(t *testing.T) {
 			f    Filter
 			want string
 		}{
-			{"all", Filter{}, "a1,a2,a3,c1,d1,f1,f2,f3,r1"},
+			{"all", Filter{}, "a1,a2,r1,c1,d1,a3,f1,f2,f3"},
 			{"state", Filter{State: journal.Failed}, "f1,f2,f3"},
 			{"target", Filter{Target: "targets[1]"}, "a2,c1,f2,f3"},
 			{"state and target", Filter{State: journal.Failed, Target: "targets[0]"}, "f1"},
-			{"key prefix", Filter{KeyPrefix: "app/2025/06/"}, "a3,d1,f1,r1"},
+			{"key prefix", Filter{KeyPrefix: "app/2025/06/"}, "r1,d1,a3,f1"},
 			{"uri prefix", Filter{KeyPrefix: "s3://logs/web/"}, "a2,c1,f2,f3"},
 			{"older than", Filter{OlderThan: 5 * 24 * time.Hour}, "a1,a2"},
 			{"newer than", Filter{NewerThan: 5 * 24 * time.Hour, State: journal.Acked}, "a3"},
@@ -165,7 +165,7 @@ func TestForget(t *testing.T) {
 		if err != nil || res.Forgotten != 2 {
 			t.Fatalf("forget: %v %+v", err, res)
 		}
-		if got := dumpIDs(t, svc, Filter{}); got != "a3,c1,d1,f1,f2,f3,r1" {
+		if got := dumpIDs(t, svc, Filter{}); got != "r1,c1,d1,a3,f1,f2,f3" {
 			t.Errorf("left: %s", got)
 		}
 	})

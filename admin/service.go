@@ -12,7 +12,8 @@ import (
 // open journal (offline, or inside rin); Client performs them through rin's
 // admin listener. rin-journal is written against Service alone.
 type Service interface {
-	// Dump calls fn for every job the filter selects, in id order.
+	// Dump calls fn for every job the filter selects, in the order they
+	// were first journaled.
 	Dump(ctx context.Context, f Filter, fn func(Record) error) error
 	// Rejected calls fn for every rejected (poison) message the filter
 	// selects, newest first.

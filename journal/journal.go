@@ -14,16 +14,23 @@ import (
 
 // SchemaVersion is the on-disk format this build writes. A journal written by
 // a newer rin is refused rather than misread.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
+// Bucket names (see doc.go for the layout).
 var (
 	bucketMeta     = []byte("meta")
-	bucketJobs     = []byte("jobs")
-	bucketState    = []byte("state")
+	bucketJobs     = []byte("job")
+	bucketIDs      = []byte("id")
+	bucketIndex    = []byte("index")
 	bucketMessages = []byte("messages")
 	bucketRejected = []byte("rejected")
 	keySchema      = []byte("schema_version")
 )
+
+// buckets lists every bucket of the current schema.
+func buckets() [][]byte {
+	return [][]byte{bucketMeta, bucketJobs, bucketIDs, bucketIndex, bucketMessages, bucketRejected}
+}
 
 // Sentinel errors, so callers (and rin-journal) can tell a person what to do.
 var (
@@ -31,6 +38,9 @@ var (
 	ErrLocked = errors.New("journal is locked by another process")
 	// ErrNewerSchema: the file was written by a newer rin.
 	ErrNewerSchema = errors.New("journal was written by a newer rin")
+	// ErrOlderSchema: the file was written by an older rin and is opened
+	// read-only, so it cannot be upgraded (any read-write open upgrades it).
+	ErrOlderSchema = errors.New("journal was written by an older rin and needs an upgrade")
 	// ErrCorrupt: the file is not a readable journal.
 	ErrCorrupt = errors.New("journal is corrupt")
 	// ErrNotExist: Open was asked not to create the file and it is missing.
@@ -57,6 +67,8 @@ type Journal struct {
 	path   string
 	now    func() time.Time
 	commit *committer
+	// upgradedFrom is the schema Open upgraded the file from; 0 if none.
+	upgradedFrom int
 }
 
 // Open opens (creating it unless told not to) the journal at path.
@@ -123,36 +135,33 @@ func (j *Journal) safeInit(readOnly bool) (err error) {
 	return j.init(readOnly)
 }
 
-// init creates the buckets of a new file and checks the schema of an old one.
+// init creates the buckets of a new file, checks the schema of an old one
+// and upgrades a file an older rin wrote (migrate.go).
 func (j *Journal) init(readOnly bool) error {
-	check := func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if meta == nil {
-			return nil
-		}
-		v := meta.Get(keySchema)
-		n, err := strconv.Atoi(string(v))
-		if err != nil {
-			return fmt.Errorf("journal %s: %w: schema version %q", j.path, ErrCorrupt, v)
-		}
-		if n > SchemaVersion {
-			return fmt.Errorf("journal %s: %w (schema %d, this rin reads up to %d)", j.path, ErrNewerSchema, n, SchemaVersion)
+	var version int
+	if err := j.db.View(func(tx *bolt.Tx) error {
+		var err error
+		version, err = j.schemaOf(tx, readOnly)
+		return err
+	}); err != nil {
+		return err
+	}
+	if version > SchemaVersion {
+		return fmt.Errorf("journal %s: %w (schema %d, this rin reads up to %d)", j.path, ErrNewerSchema, version, SchemaVersion)
+	}
+	if readOnly {
+		if version < SchemaVersion {
+			return fmt.Errorf("journal %s: %w (schema %d, this rin reads %d): rin upgrades it when it starts with it", j.path, ErrOlderSchema, version, SchemaVersion)
 		}
 		return nil
 	}
-	if readOnly {
-		return j.db.View(func(tx *bolt.Tx) error {
-			if tx.Bucket(bucketMeta) == nil {
-				return fmt.Errorf("journal %s: %w: no meta bucket (not a rin journal?)", j.path, ErrCorrupt)
-			}
-			return check(tx)
-		})
-	}
-	return j.db.Update(func(tx *bolt.Tx) error {
-		if err := check(tx); err != nil {
+	if version > 0 && version < SchemaVersion {
+		if err := j.migrate(version); err != nil {
 			return err
 		}
-		for _, b := range [][]byte{bucketMeta, bucketJobs, bucketState, bucketMessages, bucketRejected} {
+	}
+	return j.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range buckets() {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("journal %s: create bucket %s: %w", j.path, b, err)
 			}
@@ -164,6 +173,27 @@ func (j *Journal) init(readOnly bool) error {
 		return nil
 	})
 }
+
+// schemaOf reads the file's schema version; 0 for a new, empty file.
+func (j *Journal) schemaOf(tx *bolt.Tx, readOnly bool) (int, error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		if readOnly {
+			return 0, fmt.Errorf("journal %s: %w: no meta bucket (not a rin journal?)", j.path, ErrCorrupt)
+		}
+		return 0, nil
+	}
+	v := meta.Get(keySchema)
+	n, err := strconv.Atoi(string(v))
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("journal %s: %w: schema version %q", j.path, ErrCorrupt, v)
+	}
+	return n, nil
+}
+
+// UpgradedFrom reports the schema version Open upgraded the file from, or 0
+// when the file was already current (or new). rin logs it.
+func (j *Journal) UpgradedFrom() int { return j.upgradedFrom }
 
 // Path is the file's path.
 func (j *Journal) Path() string { return j.path }

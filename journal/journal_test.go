@@ -190,7 +190,9 @@ func TestCheckFindsIndexDrift(t *testing.T) {
 	j, _ := open(t)
 	must(t, j.Update(func(tx *Tx) error { return tx.PutJob(testJob("a", Received)) }))
 	// Damage the index behind the journal's back.
-	must(t, j.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketState).Delete(stateKey(Received, "a")) }))
+	must(t, j.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketIndex).Delete(indexKey(Received, tx.Bucket(bucketIDs).Get([]byte("a"))))
+	}))
 	problems, err := j.Check()
 	must(t, err)
 	if len(problems) == 0 {
@@ -243,24 +245,4 @@ func TestRejectedRetention(t *testing.T) {
 		}
 		return nil
 	}))
-}
-
-func TestStoredState(t *testing.T) {
-	for _, tc := range []struct {
-		id, v string
-		want  State
-	}{
-		{"a1", `{"id":"a1","state":"copying","target":"x"}`, Copying},
-		// Not where json.Marshal puts it: decoded the slow way.
-		{"a1", `{"state":"copied","id":"a1"}`, Copied},
-		{"a<b", `{"id":"a\u003cb","state":"acked"}`, Acked},
-	} {
-		got, err := storedState(tc.id, []byte(tc.v))
-		if err != nil || got != tc.want {
-			t.Errorf("storedState(%s) = %q, %v; want %q", tc.v, got, err, tc.want)
-		}
-	}
-	if _, err := storedState("a1", []byte(`{"id":"a1","state":`)); !errors.Is(err, ErrCorrupt) {
-		t.Errorf("truncated value: err = %v, want ErrCorrupt", err)
-	}
 }

@@ -83,8 +83,8 @@ type Problem struct{ What string }
 func (p Problem) String() string { return p.What }
 
 // Check verifies the file: bbolt's own page consistency, the schema
-// version, every job decodable and valid, and the state index agreeing with
-// the jobs in both directions.
+// version, every job decodable and valid, and the id and state indexes
+// agreeing with the jobs in both directions.
 func (j *Journal) Check() ([]Problem, error) {
 	var problems []Problem
 	add := func(format string, a ...any) { problems = append(problems, Problem{fmt.Sprintf(format, a...)}) }
@@ -92,7 +92,7 @@ func (j *Journal) Check() ([]Problem, error) {
 		for err := range btx.Check() {
 			add("bbolt: %v", err)
 		}
-		for _, b := range [][]byte{bucketMeta, bucketJobs, bucketState, bucketMessages, bucketRejected} {
+		for _, b := range buckets() {
 			if btx.Bucket(b) == nil {
 				add("missing bucket %q", b)
 			}
@@ -104,40 +104,50 @@ func (j *Journal) Check() ([]Problem, error) {
 			add("schema version %q, want %d", v, SchemaVersion)
 		}
 		t := &Tx{tx: btx}
+		ids, idx := btx.Bucket(bucketIDs), btx.Bucket(bucketIndex)
 		jobs := 0
 		btx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
 			jobs++
-			job, err := t.Job(string(k))
+			job, err := decodeJob(v)
 			switch {
 			case err != nil:
-				add("%v", err)
-			case job.ID != string(k):
-				add("job %s: stored under key %s", job.ID, k)
-			case !job.State.Valid():
-				add("job %s: unknown state %q", k, job.State)
-			case btx.Bucket(bucketState).Get(stateKey(job.State, job.ID)) == nil:
-				add("job %s: state %s missing from the index", k, job.State)
+				add("job #%x: %v", k, err)
+			case !bytes.Equal(ids.Get([]byte(job.ID)), k):
+				add("job %s (#%x): id index points at #%x", job.ID, k, ids.Get([]byte(job.ID)))
+			case idx.Get(indexKey(job.State, k)) == nil:
+				add("job %s: state %s missing from the index", job.ID, job.State)
+			}
+			return nil
+		})
+		if n := ids.Stats().KeyN; n != jobs {
+			add("id index has %d entries for %d jobs", n, jobs)
+		}
+		ids.ForEach(func(k, seq []byte) error {
+			if job, err := t.jobAt(seq, string(k)); err != nil {
+				add("id index entry %s: %v", k, err)
+			} else if job.ID != string(k) {
+				add("id index entry %s: points at job %s", k, job.ID)
 			}
 			return nil
 		})
 		indexed := 0
-		btx.Bucket(bucketState).ForEach(func(k, _ []byte) error {
+		idx.ForEach(func(k, _ []byte) error {
 			indexed++
 			i := bytes.IndexByte(k, '/')
 			if i < 0 {
 				add("index entry %q malformed", k)
 				return nil
 			}
-			job, err := t.Job(string(k[i+1:]))
+			job, err := t.jobAt(k[i+1:], "")
 			if err != nil {
-				add("index entry %q: %v", k, err)
+				add("index entry %s/#%x: %v", k[:i], k[i+1:], err)
 			} else if string(job.State) != string(k[:i]) {
-				add("index entry %q: job is %s", k, job.State)
+				add("index entry %s/#%x: job %s is %s", k[:i], k[i+1:], job.ID, job.State)
 			}
 			return nil
 		})
 		if indexed != jobs {
-			add("index has %d entries for %d jobs", indexed, jobs)
+			add("state index has %d entries for %d jobs", indexed, jobs)
 		}
 		return t.ForEachMessage(func(m Message) error {
 			for _, id := range m.Jobs {

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -18,101 +19,146 @@ type Tx struct {
 // Now is the transaction's clock reading, used for Created/Updated stamps.
 func (t *Tx) Now() time.Time { return t.now }
 
-func stateKey(s State, id string) []byte { return []byte(string(s) + "/" + id) }
+// seqKey is a job's key in the jobs and index buckets: its sequence number,
+// big-endian so that keys sort in the order jobs were first journaled.
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), seq) }
+
+// indexKey is a job's entry in the state index: the state, "/", its sequence
+// key. A batch of jobs journaled together has neighbouring entries, so a
+// transition of the whole batch rewrites few index pages.
+func indexKey(s State, seq []byte) []byte {
+	k := make([]byte, 0, len(s)+1+len(seq))
+	k = append(append(append(k, s...), '/'), seq...)
+	return k
+}
+
+// jobsFill packs job pages fuller than bbolt's default of one half: jobs
+// are appended in sequence order, so a split leaves the left page full for
+// good, and half-empty pages would double what every later commit rewrites.
+const jobsFill = 0.9
 
 // Job reads one job.
 func (t *Tx) Job(id string) (Job, error) {
-	var job Job
-	v := t.tx.Bucket(bucketJobs).Get([]byte(id))
-	if v == nil {
-		return job, fmt.Errorf("job %s: %w", id, ErrNotFound)
+	seq := t.tx.Bucket(bucketIDs).Get([]byte(id))
+	if seq == nil {
+		return Job{}, fmt.Errorf("job %s: %w", id, ErrNotFound)
 	}
-	if err := json.Unmarshal(v, &job); err != nil {
-		return job, fmt.Errorf("job %s: %w: %v", id, ErrCorrupt, err)
+	return t.jobAt(seq, id)
+}
+
+// jobAt reads the job stored under sequence key seq. id, when known, names
+// the job in errors.
+func (t *Tx) jobAt(seq []byte, id string) (Job, error) {
+	name := func() string {
+		if id != "" {
+			return id
+		}
+		return fmt.Sprintf("#%x", seq)
+	}
+	v := t.tx.Bucket(bucketJobs).Get(seq)
+	if v == nil {
+		return Job{}, fmt.Errorf("job %s: %w: indexed under #%x but not stored", name(), ErrCorrupt, seq)
+	}
+	job, err := decodeJob(v)
+	if err != nil {
+		return Job{}, fmt.Errorf("job %s: %w: %v", name(), ErrCorrupt, err)
 	}
 	return job, nil
 }
 
 // PutJob writes a job and keeps the state index in step with it. Updated
-// is stamped; Created is stamped on a job's first write.
+// is stamped; Created is stamped on a job's first write, which also gives
+// the job its sequence number.
 func (t *Tx) PutJob(job Job) error {
-	if job.ID == "" || !job.State.Valid() {
-		return fmt.Errorf("journal: refusing job %q with state %q", job.ID, job.State)
-	}
-	jobs, idx := t.tx.Bucket(bucketJobs), t.tx.Bucket(bucketState)
-	if old := jobs.Get([]byte(job.ID)); old != nil {
-		prev, err := storedState(job.ID, old)
-		if err != nil {
-			return err
-		}
-		if prev != job.State {
-			if err := idx.Delete(stateKey(prev, job.ID)); err != nil {
-				return err
-			}
-		}
-	}
 	if job.Created.IsZero() {
 		job.Created = t.now
 	}
 	job.Updated = t.now
-	v, err := json.Marshal(job)
-	if err != nil {
-		return err
-	}
-	if err := jobs.Put([]byte(job.ID), v); err != nil {
-		return err
-	}
-	return idx.Put(stateKey(job.State, job.ID), nil)
+	return t.putJob(job)
 }
 
-// storedState reads the state of a stored job. Every transition reads it to
-// move the index entry, so it looks where json.Marshal puts it (right after
-// the id: Job's first two fields) before decoding the whole value.
-func storedState(id string, v []byte) (State, error) {
-	prefix := `{"id":"` + id + `","state":"`
-	if rest, ok := bytes.CutPrefix(v, []byte(prefix)); ok {
-		if i := bytes.IndexByte(rest, '"'); i > 0 && bytes.IndexByte(rest[:i], '\\') < 0 {
-			return State(rest[:i]), nil
+// putJob is PutJob without the time stamps.
+func (t *Tx) putJob(job Job) error {
+	if job.ID == "" || !job.State.Valid() {
+		return fmt.Errorf("journal: refusing job %q with state %q", job.ID, job.State)
+	}
+	jobs, ids, idx := t.tx.Bucket(bucketJobs), t.tx.Bucket(bucketIDs), t.tx.Bucket(bucketIndex)
+	jobs.FillPercent = jobsFill
+	seq := ids.Get([]byte(job.ID))
+	indexed := false
+	if seq != nil {
+		seq = append([]byte(nil), seq...) // bbolt's slice is only valid until the next write
+		old := jobs.Get(seq)
+		if old == nil {
+			return fmt.Errorf("job %s: %w: indexed under #%x but not stored", job.ID, ErrCorrupt, seq)
+		}
+		prev, err := storedState(old)
+		if err != nil {
+			return fmt.Errorf("job %s: %w: %v", job.ID, ErrCorrupt, err)
+		}
+		if prev == job.State {
+			indexed = true
+		} else if err := idx.Delete(indexKey(prev, seq)); err != nil {
+			return err
+		}
+	} else {
+		n, err := jobs.NextSequence()
+		if err != nil {
+			return err
+		}
+		seq = seqKey(n)
+		if err := ids.Put([]byte(job.ID), seq); err != nil {
+			return err
 		}
 	}
-	var prev struct {
-		State State `json:"state"`
+	if err := jobs.Put(seq, encodeJob(job)); err != nil {
+		return err
 	}
-	if err := json.Unmarshal(v, &prev); err != nil {
-		return "", fmt.Errorf("job %s: %w: %v", id, ErrCorrupt, err)
+	if indexed {
+		return nil
 	}
-	return prev.State, nil
+	return idx.Put(indexKey(job.State, seq), nil)
 }
 
-// DeleteJob removes a job and its index entry.
+// DeleteJob removes a job and its index entries.
 func (t *Tx) DeleteJob(id string) error {
-	job, err := t.Job(id)
+	ids := t.tx.Bucket(bucketIDs)
+	seq := ids.Get([]byte(id))
+	if seq == nil {
+		return fmt.Errorf("job %s: %w", id, ErrNotFound)
+	}
+	seq = append([]byte(nil), seq...)
+	job, err := t.jobAt(seq, id)
 	if err != nil {
 		return err
 	}
-	if err := t.tx.Bucket(bucketState).Delete(stateKey(job.State, id)); err != nil {
+	if err := t.tx.Bucket(bucketIndex).Delete(indexKey(job.State, seq)); err != nil {
 		return err
 	}
-	return t.tx.Bucket(bucketJobs).Delete([]byte(id))
+	if err := t.tx.Bucket(bucketJobs).Delete(seq); err != nil {
+		return err
+	}
+	return ids.Delete([]byte(id))
 }
 
 // ForEachJob calls fn for every job in state s (every job when s is ""),
-// in id order. Through the state index, pending jobs are found without
-// reading the acked ones. fn returning an error stops the walk.
+// in the order they were first journaled. Through the state index, pending
+// jobs are found without reading the acked ones. fn returning an error
+// stops the walk.
 func (t *Tx) ForEachJob(s State, fn func(Job) error) error {
 	if s == "" {
 		return t.tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
-			var job Job
-			if err := json.Unmarshal(v, &job); err != nil {
-				return fmt.Errorf("job %s: %w: %v", k, ErrCorrupt, err)
+			job, err := decodeJob(v)
+			if err != nil {
+				return fmt.Errorf("job #%x: %w: %v", k, ErrCorrupt, err)
 			}
 			return fn(job)
 		})
 	}
 	prefix := []byte(string(s) + "/")
-	c := t.tx.Bucket(bucketState).Cursor()
+	c := t.tx.Bucket(bucketIndex).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		job, err := t.Job(string(k[len(prefix):]))
+		job, err := t.jobAt(k[len(prefix):], "")
 		if err != nil {
 			return err
 		}
@@ -126,7 +172,7 @@ func (t *Tx) ForEachJob(s State, fn func(Job) error) error {
 // CountJobs counts the jobs in each state, from the index alone.
 func (t *Tx) CountJobs() map[State]int {
 	counts := map[State]int{}
-	t.tx.Bucket(bucketState).ForEach(func(k, _ []byte) error {
+	t.tx.Bucket(bucketIndex).ForEach(func(k, _ []byte) error {
 		if i := bytes.IndexByte(k, '/'); i > 0 {
 			counts[State(k[:i])]++
 		}

@@ -65,7 +65,8 @@ func dumpJSON(ctx context.Context, env *Env, s *session, f admin.Filter) error {
 }
 
 // dumpTable prints the jobs oldest first, which is how people read a
-// backlog; it holds them in memory to sort (JSON lines stream in id order).
+// backlog; it holds them in memory to sort (JSON lines stream in journal
+// order, which is the order jobs were first journaled).
 func dumpTable(ctx context.Context, env *Env, s *session, f admin.Filter) error {
 	var recs []admin.Record
 	if err := s.Dump(ctx, f, func(r admin.Record) error { recs = append(recs, r); return nil }); err != nil {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -181,7 +182,10 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("state")).Delete([]byte("failed/f1")) })
+	db.Update(func(tx *bolt.Tx) error {
+		seq := tx.Bucket([]byte("id")).Get([]byte("f1"))
+		return tx.Bucket([]byte("index")).Delete(append([]byte("failed/"), seq...))
+	})
 	db.Close()
 	out, _, err = run(t, "-journal", path, "check")
 	oneLineError(t, err, "2 problems found")
@@ -241,7 +245,9 @@ func TestNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), []byte("2")) })
+	db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), []byte(strconv.Itoa(journal.SchemaVersion+1)))
+	})
 	db.Close()
 	for _, cmd := range [][]string{{"dump"}, {"stats"}, {"check"}, {"requeue", "f1"}, {"forget"}} {
 		_, _, err := run(t, append([]string{"-journal", path}, cmd...)...)
