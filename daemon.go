@@ -21,6 +21,7 @@ import (
 
 	"github.com/rinhq/rin/config"
 	"github.com/rinhq/rin/fsm"
+	"github.com/rinhq/rin/internal/httpbody"
 	"github.com/rinhq/rin/journal"
 	"github.com/rinhq/rin/redshift"
 	"github.com/rinhq/rin/sqsx"
@@ -80,6 +81,10 @@ func awsConfig(ctx context.Context, c config.Credentials) (aws.Config, error) {
 	if err != nil {
 		return ac, fmt.Errorf("AWS config: %w", err)
 	}
+	// Without this, a response can break after SQS has put its messages
+	// in flight (hidden for the visibility timeout) or after the Data API
+	// has started a statement (a retry submits it again): see httpbody.
+	ac.HTTPClient = httpbody.Buffered(ac.HTTPClient)
 	return ac, nil
 }
 
