@@ -44,10 +44,10 @@ type Message struct {
 // matters for goaws, whose queue URLs name a host ("us-east-1.127.0.0.1",
 // "us-east-1.localhost") that does not resolve; the package tests check it.
 //
-// Transient transport errors, including the "use of closed network
-// connection" that goaws causes now and then, are retried by the client's
-// retryer: the SDK's default (standard) retryer classifies them as
-// retryable, so no custom retryer is needed.
+// Transient transport errors, including "use of closed network connection"
+// (an SDK/net/http race that rin's client avoids, see internal/httpbody), are
+// retried by the client's retryer: the SDK's default (standard) retryer
+// classifies them as retryable, so no custom retryer is needed.
 //
 // A Queue is safe for concurrent use.
 type Queue struct {
