@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -198,9 +199,14 @@ func benchOnce(b *testing.B, c benchCase, receivers, run int) benchResult {
 	before := sim.Stats()
 
 	var env []string
+	stopProfile := func() {}
 	if dir := os.Getenv("RIN_BENCH_PROFILE"); dir != "" {
 		base := filepath.Join(dir, strings.NewReplacer("/", "_", "=", "").Replace(c.name())+fmt.Sprintf("-%d", run))
 		env = append(env, "RIN_CPUPROFILE="+base+".cpu.pprof", "RIN_MEMPROFILE="+base+".heap.pprof")
+		// This process's profile over rin's run shows what the simulator
+		// and gofakes3 cost (-cpuprofile would also cover uploads and the
+		// SQS ceiling).
+		stopProfile = profileSelf(b, base+".testproc.cpu.pprof")
 	}
 	timeout := time.Duration(c.objects)*20*time.Millisecond + 5*time.Minute
 	cpu0 := takeCPU(st)
@@ -225,6 +231,7 @@ wait:
 	}
 	wall := time.Since(start).Seconds()
 	b.StopTimer()
+	stopProfile()
 	ps := p.cmd.ProcessState
 	use := cpuUsed(takeCPU(st).sub(cpu0), (ps.UserTime() + ps.SystemTime()).Seconds())
 	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
@@ -322,6 +329,19 @@ func sendConcurrently(ctx context.Context, st *stack.Stack, url string, bodies [
 		}
 	}
 	return nil
+}
+
+// profileSelf starts a CPU profile of this process into path and returns
+// the function that stops it.
+func profileSelf(b *testing.B, path string) func() {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatalf("%v (is -cpuprofile set too?)", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // peakRSS reads the high-water mark of a running process's resident set

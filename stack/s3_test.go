@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/rinhq/rin/stack"
+	"github.com/rinhq/rin/stack/redshiftsim"
 	"github.com/rinhq/rin/stack/stacktest"
 )
 
@@ -128,5 +131,35 @@ func TestS3ThroughStandardEnv(t *testing.T) {
 	got, err := s.GetObject(ctx, "envbucket", "k 1")
 	if err != nil || string(got) != "x" {
 		t.Fatalf("GetObject = %q, %v", got, err)
+	}
+}
+
+// The simulator's direct view of the store agrees with what the SDK sees.
+func TestS3ObjectsForSimulator(t *testing.T) {
+	s := startS3(t)
+	ctx := t.Context()
+	if err := s.CreateBucket(ctx, "data"); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"logs/a/10", "logs/a/1", "logs/b", "other/x"} {
+		if _, _, err := s.PutObject(ctx, "data", k, []byte("body of "+k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	objs := s.Objects()
+	if got, err := objs.Get(ctx, "data", "logs/a/1"); err != nil || string(got) != "body of logs/a/1" {
+		t.Errorf("Get = %q, %v", got, err)
+	}
+	for _, missing := range [][2]string{{"data", "nope"}, {"nobucket", "logs/a/1"}} {
+		if _, err := objs.Get(ctx, missing[0], missing[1]); !errors.Is(err, redshiftsim.ErrNoSuchObject) {
+			t.Errorf("Get %v: %v, want ErrNoSuchObject", missing, err)
+		}
+	}
+	keys, err := objs.List(ctx, "data", "logs/a/")
+	if err != nil || strings.Join(keys, ",") != "logs/a/1,logs/a/10" {
+		t.Errorf("List = %q, %v", keys, err)
+	}
+	if _, err := objs.List(ctx, "nobucket", ""); !errors.Is(err, redshiftsim.ErrNoSuchObject) {
+		t.Errorf("List of a missing bucket: %v, want ErrNoSuchObject", err)
 	}
 }

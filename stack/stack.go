@@ -107,6 +107,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.sim, err = redshiftsim.Start(ctx, redshiftsim.Config{
 		Backend:  backend,
 		S3:       s.s3.Client(),
+		Objects:  s.s3.Objects(),
 		Addr:     opts.Redshift.Addr,
 		TLS:      opts.Redshift.TLS,
 		Password: opts.Redshift.Password,

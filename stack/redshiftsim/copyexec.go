@@ -35,7 +35,7 @@ func (ss *session) copySQL(ctx context.Context, info stmtInfo) string {
 		}
 	}
 	start := time.Now()
-	objs, err := fetchInputs(ctx, ss.srv.cfg.S3, spec)
+	objs, err := fetchInputs(ctx, ss.srv.objects(), spec)
 	if err != nil {
 		ss.log.Debug("COPY input failed", "uri", spec.uri, "err", err)
 		return raiseErr(err)

@@ -11,10 +11,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -47,7 +43,7 @@ func parseS3URL(u string) (bucket, key string, err error) {
 }
 
 // fetchInputs downloads and decompresses every object the COPY names.
-func fetchInputs(ctx context.Context, client *s3.Client, spec *copySpec) ([]s3Object, error) {
+func fetchInputs(ctx context.Context, client Objects, spec *copySpec) ([]s3Object, error) {
 	if client == nil {
 		return nil, errInternal("redshiftsim: no S3 client configured")
 	}
@@ -71,8 +67,8 @@ func fetchInputs(ctx context.Context, client *s3.Client, spec *copySpec) ([]s3Ob
 		if err != nil {
 			return nil, err
 		}
-		raw, err := getObject(ctx, client, b, k)
-		if isNotFound(err) && spec.manifest {
+		raw, err := client.Get(ctx, b, k)
+		if errors.Is(err, ErrNoSuchObject) && spec.manifest {
 			if !e.mandatory {
 				continue
 			}
@@ -97,26 +93,20 @@ type inputEntry struct {
 }
 
 // listPrefix returns all objects under prefix, in key order.
-func listPrefix(ctx context.Context, client *s3.Client, bucket, prefix string) ([]inputEntry, error) {
-	var urls []inputEntry
-	pager := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{
-		Bucket: aws.String(bucket),
-		Prefix: aws.String(prefix),
-	})
-	for pager.HasMorePages() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			if isNotFound(err) {
-				return nil, errInternal("The specified S3 prefix '%s' does not exist", prefix)
-			}
-			return nil, errInternal("S3ServiceException: listing s3://%s/%s: %v", bucket, prefix, err)
-		}
-		for _, o := range page.Contents {
-			urls = append(urls, inputEntry{url: "s3://" + bucket + "/" + aws.ToString(o.Key), mandatory: true})
-		}
-	}
-	if len(urls) == 0 {
+func listPrefix(ctx context.Context, client Objects, bucket, prefix string) ([]inputEntry, error) {
+	keys, err := client.List(ctx, bucket, prefix)
+	if errors.Is(err, ErrNoSuchObject) {
 		return nil, errInternal("The specified S3 prefix '%s' does not exist", prefix)
+	}
+	if err != nil {
+		return nil, errInternal("S3ServiceException: listing s3://%s/%s: %v", bucket, prefix, err)
+	}
+	if len(keys) == 0 {
+		return nil, errInternal("The specified S3 prefix '%s' does not exist", prefix)
+	}
+	urls := make([]inputEntry, len(keys))
+	for i, k := range keys {
+		urls[i] = inputEntry{url: "s3://" + bucket + "/" + k, mandatory: true}
 	}
 	return urls, nil
 }
@@ -130,10 +120,10 @@ type manifest struct {
 }
 
 // readManifest returns the manifest's entries.
-func readManifest(ctx context.Context, client *s3.Client, bucket, key, uri string) ([]inputEntry, error) {
-	raw, err := getObject(ctx, client, bucket, key)
+func readManifest(ctx context.Context, client Objects, bucket, key, uri string) ([]inputEntry, error) {
+	raw, err := client.Get(ctx, bucket, key)
 	if err != nil {
-		if isNotFound(err) {
+		if errors.Is(err, ErrNoSuchObject) {
 			return nil, errInternal("Problem reading manifest file - S3ServiceException:The specified key does not exist.,Status 404, manifest '%s'", uri)
 		}
 		return nil, errInternal("Problem reading manifest file '%s': %v", uri, err)
@@ -150,42 +140,6 @@ func readManifest(ctx context.Context, client *s3.Client, bucket, key, uri strin
 		entries = append(entries, inputEntry{url: e.URL, mandatory: e.Mandatory})
 	}
 	return entries, nil
-}
-
-func getObject(ctx context.Context, client *s3.Client, bucket, key string) ([]byte, error) {
-	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-	if err != nil {
-		return nil, err
-	}
-	defer out.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(out.Body, maxObjectSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxObjectSize {
-		return nil, fmt.Errorf("object larger than %d bytes", maxObjectSize)
-	}
-	return data, nil
-}
-
-func isNotFound(err error) bool {
-	if err == nil {
-		return false
-	}
-	var nsk *s3types.NoSuchKey
-	var nsb *s3types.NoSuchBucket
-	var nf *s3types.NotFound
-	if errors.As(err, &nsk) || errors.As(err, &nsb) || errors.As(err, &nf) {
-		return true
-	}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "NoSuchKey", "NoSuchBucket", "NotFound":
-			return true
-		}
-	}
-	return false
 }
 
 // decompress undoes the COPY's compression option. Empty objects stay empty

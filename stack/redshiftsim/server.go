@@ -32,6 +32,7 @@ type Config struct {
 	// database, the client's database is used.
 	Backend  string
 	S3       *s3.Client   // S3 client that reads the objects COPY names (gofakes3 in tests, path-style)
+	Objects  Objects      // optional: read objects here instead of through S3
 	Addr     string       // listen address; default "127.0.0.1:0"
 	TLS      *tls.Config  // optional: answer SSLRequest with 'S' and serve TLS
 	Password string       // optional: the proxy demands this cleartext password itself
