@@ -174,6 +174,7 @@ type Engine struct {
 	breakers  map[string]*breaker
 	running   map[string]int // batches in flight per endpoint
 	receiving int            // receivers still running
+	adq       admitQueue     // received messages on their way into the journal (admitter.go)
 	stats     Stats
 
 	wake    chan struct{}
@@ -192,7 +193,7 @@ type pendingMessage struct {
 // New builds an engine. Run must be called to start it.
 func New(j *journal.Journal, q Queue, r Router, c Copier, opts Options) *Engine {
 	opts.setDefaults()
-	return &Engine{
+	e := &Engine{
 		opts: opts, log: opts.Logger, journal: j, queue: q, router: r, copier: c,
 		jobs:      map[string]*journal.Job{},
 		admitting: map[string]bool{},
@@ -208,6 +209,9 @@ func New(j *journal.Journal, q Queue, r Router, c Copier, opts Options) *Engine 
 		wake:      make(chan struct{}, 1),
 		ackWake:   make(chan struct{}, 1),
 	}
+	e.adq.done = sync.NewCond(&e.mu)
+	e.adq.wake = make(chan struct{}, 1)
+	return e
 }
 
 // ErrJournal marks a failure to write the journal. The engine stops on it:
@@ -236,6 +240,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	recvCtx, stopReceiving := context.WithCancel(ctx)
 	defer stopReceiving()
 	var recvWG, loopWG sync.WaitGroup
+	// The admitter outlives the receivers (they flush it before they
+	// return), so it runs on loadCtx.
+	stopAdmitting := make(chan struct{})
+	loopWG.Add(1)
+	go func() { defer loopWG.Done(); e.admitLoop(loadCtx, stopAdmitting, fail) }()
 	e.mu.Lock()
 	e.receiving = e.opts.Receive.Receivers
 	e.mu.Unlock()
@@ -273,6 +282,7 @@ wait:
 	}
 	stopReceiving()
 	recvWG.Wait()
+	close(stopAdmitting)
 	// Stop starting batches; wait for running ones within the grace period.
 	close(done)
 	finished := make(chan struct{})

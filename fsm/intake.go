@@ -10,11 +10,13 @@ import (
 	"github.com/rinhq/rin/sqsx"
 )
 
-// receiveLoop long-polls SQS and admits what arrives, pausing while too
+// receiveLoop long-polls SQS and hands what arrives to the admitter
+// (admitter.go), pausing while too
 // many jobs are pending (backpressure) and, in batch mode, stopping once the
 // queue is drained (see drained).
 func (e *Engine) receiveLoop(ctx context.Context) error {
 	defer func() {
+		e.flushAdmissions() // a failure is the admitter's to report
 		e.mu.Lock()
 		e.receiving--
 		e.mu.Unlock()
@@ -47,12 +49,17 @@ func (e *Engine) receiveLoop(ctx context.Context) error {
 		}
 		failures = 0
 		if len(msgs) == 0 {
-			if e.opts.BatchMode && e.drained(ctx) {
-				return nil
+			if e.opts.BatchMode {
+				if err := e.flushAdmissions(); err != nil {
+					return err
+				}
+				if e.drained(ctx) {
+					return nil
+				}
 			}
 			continue
 		}
-		if err := e.admit(ctx, msgs); err != nil {
+		if err := e.enqueueAdmission(msgs); err != nil {
 			return err
 		}
 	}
@@ -94,11 +101,11 @@ func (e *Engine) drained(ctx context.Context) bool {
 func (e *Engine) backlogged() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return len(e.jobs)+len(e.admitting) >= e.opts.Receive.MaxPending
+	return len(e.jobs)+len(e.admitting)+len(e.adq.msgs) >= e.opts.Receive.MaxPending
 }
 
-// admit turns the messages of one receive into journaled jobs, in one
-// journal transaction (one fsync for up to ten messages). Unparseable bodies
+// admit turns received messages (the admitter's batch, from every
+// receiver) into journaled jobs, in one journal transaction. Unparseable bodies
 // are journaled as rejected (whole, so nothing is lost) and deleted, so a
 // poison message never blocks the queue. An error return means the journal
 // failed and the engine must stop.
