@@ -92,8 +92,8 @@ func pendingOnce(b *testing.B, run int) pendingResult {
 	// the drain starts soon after recovery, and a visibility timeout long
 	// enough that the heartbeat (every third of it, one request per message
 	// on goaws) stays out of the run.
-	extra := fmt.Sprintf("batch:\n  max_age: %s\nreceive:\n  max_pending: %d\n  wait_time: 1s\n  visibility_timeout: 5m\nretry:\n  initial_interval: 100ms\n  max_interval: 1s\n",
-		config.DefaultBatchMaxAge, pendingJobs)
+	extra := fmt.Sprintf("batch:\n  max_age: %s\nreceive:\n  max_pending: %d\n  wait_time: 1s\n  visibility_timeout: 5m\nretry:\n  initial_interval: 100ms\n  max_interval: 1s\nledger:\n  schema: %s\n",
+		config.DefaultBatchMaxAge, pendingJobs, e.schema)
 	cfg := e.writeConfig("config.yaml", "  - redshift: {table: bench}\n    s3: {key_prefix: obj/}\n", extra)
 	sock := filepath.Join(e.dir, "rin.sock")
 	sim := st.Redshift()

@@ -189,8 +189,8 @@ func benchOnce(b *testing.B, c benchCase, receivers, run int) benchResult {
 		maxFiles = config.DefaultBatchMaxFiles
 	}
 	// rin's defaults, but for max_files and the receivers under test.
-	extra := fmt.Sprintf("batch:\n  max_files: %d\n  max_age: %s\nreceive:\n  receivers: %d\n  wait_time: %s\n  visibility_timeout: %s\nretry:\n  max_attempts: %d\n",
-		maxFiles, config.DefaultBatchMaxAge, receivers, config.DefaultWaitTime, config.DefaultVisibility, config.DefaultRetryMaxAttempts)
+	extra := fmt.Sprintf("batch:\n  max_files: %d\n  max_age: %s\nreceive:\n  receivers: %d\n  wait_time: %s\n  visibility_timeout: %s\nretry:\n  max_attempts: %d\nledger:\n  schema: %s\n",
+		maxFiles, config.DefaultBatchMaxAge, receivers, config.DefaultWaitTime, config.DefaultVisibility, config.DefaultRetryMaxAttempts, e.schema)
 	cfg := e.writeConfig("config.yaml", "  - redshift: {table: bench}\n    s3: {key_prefix: obj/}\n", extra)
 
 	sim := st.Redshift()

@@ -14,29 +14,36 @@ import (
 // copied jobs acked. A message is done when each of its jobs is copied,
 // acked or failed: failed jobs are parked in the journal for a person, so the
 // message is no longer needed to remember them.
+//
+// A pass woken by a change looks only at the messages and jobs that change
+// touched (ackDirty); once a second, and at start and shutdown, a pass
+// looks at everything, so nothing can be left behind by a change that was
+// not marked.
 func (e *Engine) ackLoop(ctx context.Context, done <-chan struct{}, fail func(error)) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	full := true
 	for {
-		if err := e.ackOnce(ctx); err != nil {
+		if err := e.ackOnce(ctx, full); err != nil {
 			fail(err)
 			return
 		}
 		select {
 		case <-done:
 			// One last pass so a clean shutdown leaves nothing copied but unacked.
-			if err := e.ackOnce(ctx); err != nil {
+			if err := e.ackOnce(ctx, true); err != nil {
 				fail(err)
 			}
 			return
 		case <-ctx.Done():
 			return
 		case <-e.ackWake:
+			full = false
 		case <-tick.C:
+			full = true
 		}
-		// Let finished messages gather: a pass scans every pending message
-		// and job, so one pass per admission or COPY would make the cost
-		// per object grow with the backlog. Deletes go out 100 at a time.
+		// Let finished messages gather, so that deletes go out 100 at a
+		// time rather than one pass per COPY or admission.
 		select {
 		case <-ctx.Done():
 			return
@@ -48,14 +55,44 @@ func (e *Engine) ackLoop(ctx context.Context, done <-chan struct{}, fail func(er
 // ackGather is the least time between two ack passes.
 const ackGather = 50 * time.Millisecond
 
-// ackOnce deletes every finished message and acks what it can.
-func (e *Engine) ackOnce(ctx context.Context) error {
+// ackDirty is what changed since the last pass: messages that may be done,
+// and jobs that may be ackable. Guarded by Engine.mu.
+type ackDirty struct {
+	msgs map[string]bool
+	jobs map[string]bool
+}
+
+// markAck notes that job id changed: it and its messages are looked at by
+// the next pass. Callers hold e.mu.
+func (e *Engine) markAck(id string) {
+	e.dirty.jobs[id] = true
+	for m := range e.jobMsgs[id] {
+		e.dirty.msgs[m] = true
+	}
+}
+
+// ackOnce deletes finished messages and acks what it can: among everything
+// when full is set, else among what changed since the last pass.
+func (e *Engine) ackOnce(ctx context.Context, full bool) error {
 	e.mu.Lock()
+	msgs, jobs := e.dirty.msgs, e.dirty.jobs
+	e.dirty = ackDirty{msgs: map[string]bool{}, jobs: map[string]bool{}}
 	var ready []*pendingMessage
-	for _, m := range e.msgs {
+	consider := func(m *pendingMessage) {
 		if !m.deleting && e.messageDone(m) {
 			m.deleting = true
 			ready = append(ready, m)
+		}
+	}
+	if full {
+		for _, m := range e.msgs {
+			consider(m)
+		}
+	} else {
+		for id := range msgs {
+			if m := e.msgs[id]; m != nil {
+				consider(m)
+			}
 		}
 	}
 	e.mu.Unlock()
@@ -86,6 +123,7 @@ func (e *Engine) ackOnce(ctx context.Context) error {
 				e.log.Warn("delete failed; will retry", "message_id", m.id, "err", ferr)
 				e.mu.Lock()
 				m.deleting = false
+				e.dirty.msgs[m.id] = true
 				e.mu.Unlock()
 			}
 		}
@@ -96,6 +134,7 @@ func (e *Engine) ackOnce(ctx context.Context) error {
 	e.mu.Lock()
 	for _, m := range gone {
 		for _, id := range m.jobs {
+			jobs[id] = true
 			delete(e.jobMsgs[id], m.id)
 			if _, pending := e.jobs[id]; !pending && len(e.jobMsgs[id]) == 0 {
 				delete(e.jobMsgs, id) // a failed job's last message
@@ -103,11 +142,22 @@ func (e *Engine) ackOnce(ctx context.Context) error {
 		}
 	}
 	var acked []journal.Job
-	for id, j := range e.jobs {
+	ack := func(id string, j *journal.Job) {
 		if j.State == journal.Copied && !e.inflight[id] && len(e.jobMsgs[id]) == 0 {
 			job := *j
 			job.State = journal.Acked
 			acked = append(acked, job)
+		}
+	}
+	if full {
+		for id, j := range e.jobs {
+			ack(id, j)
+		}
+	} else {
+		for id := range jobs {
+			if j := e.jobs[id]; j != nil {
+				ack(id, j)
+			}
 		}
 	}
 	e.mu.Unlock()

@@ -175,6 +175,7 @@ type Engine struct {
 	running   map[string]int // batches in flight per endpoint
 	receiving int            // receivers still running
 	adq       admitQueue     // received messages on their way into the journal (admitter.go)
+	dirty     ackDirty       // what the next ack pass looks at (ack.go)
 	stats     Stats
 
 	wake    chan struct{}
@@ -210,6 +211,7 @@ func New(j *journal.Journal, q Queue, r Router, c Copier, opts Options) *Engine 
 		ackWake:   make(chan struct{}, 1),
 	}
 	e.adq.done = sync.NewCond(&e.mu)
+	e.dirty = ackDirty{msgs: map[string]bool{}, jobs: map[string]bool{}}
 	e.adq.wake = make(chan struct{}, 1)
 	return e
 }

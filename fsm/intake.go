@@ -288,6 +288,7 @@ func (e *Engine) register(a admission, existing map[string]journal.Job, now time
 	}
 	pm.handle = a.msg.ReceiptHandle // a redelivery brings a new handle
 	pm.jobs = a.ids
+	e.dirty.msgs[a.msg.ID] = true // done already if all its jobs were
 	for _, id := range a.ids {
 		e.attach(id, a.msg.ID)
 	}

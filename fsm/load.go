@@ -18,12 +18,14 @@ func (e *Engine) load(ctx context.Context, pb plannedBatch) error {
 		now := time.Now()
 		for _, j := range pb.Jobs {
 			delete(e.inflight, j.ID)
+			e.markAck(j.ID) // copied and out of flight: maybe ackable now
 			if cur := e.jobs[j.ID]; cur != nil {
 				e.enqueue(cur, now) // back to received after a failed attempt
 			}
 		}
 		e.mu.Unlock()
 		e.signal(e.wake)
+		e.signal(e.ackWake)
 	}()
 	return e.attempt(ctx, pb.Batch, true)
 }
@@ -162,6 +164,7 @@ func (e *Engine) put(jobs []journal.Job) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, j := range jobs {
+		e.markAck(j.ID)
 		switch j.State {
 		case journal.Failed:
 			delete(e.jobs, j.ID)
