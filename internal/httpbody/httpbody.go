@@ -23,6 +23,8 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 )
 
 // MaxBuffered caps the bodies copied; larger ones (a big S3 upload) go out
@@ -36,8 +38,15 @@ type Doer interface {
 }
 
 // Buffered wraps next so that each request of known length up to
-// MaxBuffered is sent from a private copy of its body.
-func Buffered(next Doer) Doer { return buffered{next: next} }
+// MaxBuffered is sent from a private copy of its body. A nil next (an
+// aws.Config whose HTTPClient the SDK has not filled in, which is the usual
+// case) is the SDK's default client.
+func Buffered(next Doer) Doer {
+	if next == nil {
+		next = awshttp.NewBuildableClient()
+	}
+	return buffered{next: next}
+}
 
 type buffered struct{ next Doer }
 

@@ -113,3 +113,22 @@ func TestBufferedPassesBodiesThrough(t *testing.T) {
 		t.Errorf("server got %q", got)
 	}
 }
+
+// LoadDefaultConfig leaves aws.Config.HTTPClient nil unless told otherwise:
+// wrapping that must still give a working client.
+func TestBufferedNilIsDefaultClient(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Write(b)
+	}))
+	defer srv.Close()
+	r, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("ping"))
+	resp, err := Buffered(nil).Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, _ := io.ReadAll(resp.Body); string(b) != "ping" {
+		t.Errorf("got %q", b)
+	}
+}
