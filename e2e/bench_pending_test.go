@@ -161,21 +161,7 @@ func pendingOnce(b *testing.B, run int) pendingResult {
 		b.Fatalf("rin exited %d after SIGTERM:\n%s", code, tail(out, 4000))
 	}
 
-	// As in benchOnce: every object loaded exactly once, none left.
-	loaded := 0
-	for src, n := range e.rowsBySource("bench") {
-		if n != benchRows {
-			b.Fatalf("%s loaded %d times over (%d rows, want %d)", src, n/benchRows, n, benchRows)
-		}
-		loaded++
-	}
-	left, err := st.SQS().ApproximateCount(ctx, e.queueURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if loaded != objects || left != 0 {
-		b.Fatalf("%d of %d objects loaded, %d messages left on the queue", loaded, objects, left)
-	}
+	checkLoadedOnce(b, e, objects)
 	// Intake ended when the pending-th job was journaled.
 	var created []time.Time
 	for _, jobs := range e.jobs() {

@@ -240,22 +240,7 @@ wait:
 	}
 	after := sim.Stats()
 
-	// The run counts only if it loaded every object exactly once and left
-	// nothing on the queue.
-	loaded := 0
-	for src, n := range e.rowsBySource("bench") {
-		if n != benchRows {
-			b.Fatalf("%s loaded %d times over (%d rows, want %d)", src, n/benchRows, n, benchRows)
-		}
-		loaded++
-	}
-	left, err := st.SQS().ApproximateCount(ctx, e.queueURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if loaded != c.objects || left != 0 {
-		b.Fatalf("%d of %d objects loaded, %d messages left on the queue", loaded, c.objects, left)
-	}
+	loaded := checkLoadedOnce(b, e, c.objects)
 	b.Logf("run %d: wall=%.2fs %s | sqs ceiling: messages=%d wall=%.2fs %s",
 		run, wall, use, ceiling.msgs, ceiling.wall, ceiling.use)
 	return benchResult{
@@ -329,6 +314,27 @@ func sendConcurrently(ctx context.Context, st *stack.Stack, url string, bodies [
 		}
 	}
 	return nil
+}
+
+// checkLoadedOnce fails the run unless every one of objects holds exactly
+// benchRows rows in the bench table (each loaded once) and nothing is left
+// on the queue: a run counts only then. It returns the objects loaded.
+func checkLoadedOnce(b *testing.B, e *env, objects int) int {
+	loaded := 0
+	for src, n := range e.rowsBySource("bench") {
+		if n != benchRows {
+			b.Fatalf("%s loaded %d times over (%d rows, want %d)", src, n/benchRows, n, benchRows)
+		}
+		loaded++
+	}
+	left, err := e.st.SQS().ApproximateCount(context.Background(), e.queueURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if loaded != objects || left != 0 {
+		b.Fatalf("%d of %d objects loaded, %d messages left on the queue", loaded, objects, left)
+	}
+	return loaded
 }
 
 // profileSelf starts a CPU profile of this process into path and returns

@@ -169,12 +169,5 @@ func decompress(kind string, raw []byte) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("unknown compression %q", kind)
 	}
-	data, err := io.ReadAll(io.LimitReader(r, maxObjectSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxObjectSize {
-		return nil, fmt.Errorf("decompressed object larger than %d bytes", maxObjectSize)
-	}
-	return data, nil
+	return readLimited(r, "decompressed object")
 }

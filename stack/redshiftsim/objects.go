@@ -39,7 +39,7 @@ func (o sdkObjects) Get(ctx context.Context, bucket, key string) ([]byte, error)
 		return nil, notFound(err)
 	}
 	defer out.Body.Close()
-	return readLimited(out.Body)
+	return readLimited(out.Body, "object")
 }
 
 func (o sdkObjects) List(ctx context.Context, bucket, prefix string) ([]string, error) {
@@ -57,14 +57,14 @@ func (o sdkObjects) List(ctx context.Context, bucket, prefix string) ([]string, 
 	return keys, nil
 }
 
-// readLimited reads an object body of at most maxObjectSize bytes.
-func readLimited(r io.Reader) ([]byte, error) {
+// readLimited reads at most maxObjectSize bytes of what; more is an error.
+func readLimited(r io.Reader, what string) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxObjectSize+1))
 	if err != nil {
 		return nil, err
 	}
 	if len(data) > maxObjectSize {
-		return nil, fmt.Errorf("object larger than %d bytes", maxObjectSize)
+		return nil, fmt.Errorf("%s larger than %d bytes", what, maxObjectSize)
 	}
 	return data, nil
 }
