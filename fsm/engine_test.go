@@ -409,3 +409,37 @@ func (h *hangingCopier) Copy(ctx context.Context, b Batch) (Result, error) {
 	}
 	return h.fakeCopier.Copy(ctx, b)
 }
+
+// The admitter journals what several receives brought in one transaction:
+// every job admitted together carries the same Created stamp, whereas one
+// commit per receive would give each receive's jobs their own.
+func TestReceivesAdmittedTogether(t *testing.T) {
+	h := start(t, &fakeCopier{}, Options{})
+	for i := 0; i < 40; i++ { // four receives of ten
+		h.q.send(fmt.Sprint("m", i), event(fmt.Sprintf("foo/%d", i)))
+	}
+	h.waitFor("40 acked", func() bool { return h.states()[journal.Acked] == 40 })
+	stamps := map[time.Time]bool{}
+	h.j.View(func(tx *journal.Tx) error {
+		return tx.ForEachJob("", func(j journal.Job) error { stamps[j.Created] = true; return nil })
+	})
+	if len(stamps) > 2 {
+		t.Errorf("40 jobs from 4 receives were admitted in %d transactions, want them together (at most 2)", len(stamps))
+	}
+}
+
+// A finished batch gets its messages deleted and its jobs acked by a pass
+// that looks only at what the batch changed, not by the full pass that
+// runs once a second.
+func TestAckFollowsCopyWithoutFullPass(t *testing.T) {
+	// The COPY outlasts the pass that the admission itself triggers.
+	slow := func(Batch) error { time.Sleep(150 * time.Millisecond); return nil }
+	h := start(t, &fakeCopier{fail: slow}, Options{})
+	time.Sleep(50 * time.Millisecond) // past the first (full) pass
+	sent := time.Now()
+	h.q.send("m1", event("foo/1", "foo/2"))
+	h.waitFor("acked", func() bool { return h.states()[journal.Acked] == 2 && h.q.deletions("m1") == 1 })
+	if d := time.Since(sent); d > 700*time.Millisecond {
+		t.Errorf("message deleted and jobs acked %s after sending; the change-driven pass should take ~250 ms", d)
+	}
+}
