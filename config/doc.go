@@ -79,7 +79,8 @@
 //	  max_messages            10 per call (1-10)
 //	  wait_time               20s long polling (1s-20s)
 //	  visibility_timeout      60s, extended by a heartbeat while a job runs (1s-12h)
-//	  max_pending             10000 unfinished jobs before receiving pauses
+//	  max_pending             10000 unfinished jobs before receiving pauses (checked
+//	                          before each receive, so up to receivers × max_messages more)
 //	ledger:                   a row per load, written in the COPY's transaction
 //	  disabled                false
 //	  schema                  public
