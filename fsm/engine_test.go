@@ -443,3 +443,28 @@ func TestAckFollowsCopyWithoutFullPass(t *testing.T) {
 		t.Errorf("message deleted and jobs acked %s after sending; the change-driven pass should take ~250 ms", d)
 	}
 }
+
+// When the journal cannot be written (a full disk, a closed file), the
+// engine stops with ErrJournal instead of going on without a durable
+// record, and deletes nothing: the messages stay on the queue for later.
+func TestJournalFailureStopsEngine(t *testing.T) {
+	h := start(t, &fakeCopier{}, Options{})
+	h.q.send("m0", event("foo/0"))
+	h.waitFor("the engine running", func() bool { return h.q.deletions("m0") == 1 })
+	if err := h.j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h.q.send("m1", event("foo/1"))
+	select {
+	case err := <-h.done:
+		if !errors.Is(err, ErrJournal) {
+			t.Errorf("engine stopped with %v, want ErrJournal", err)
+		}
+		h.done <- nil // for the cleanup's stop
+	case <-time.After(10 * time.Second):
+		t.Fatal("engine kept running with a journal it cannot write")
+	}
+	if n := h.q.deletions("m1"); n != 0 {
+		t.Errorf("message deleted %d times with nothing journaled", n)
+	}
+}
