@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/rinhq/rin/stack/internal/proc"
 )
 
 // goaws is pinned in go.mod as a tool; v0.4.5 rejects every call from the
@@ -26,7 +28,7 @@ const (
 // test binaries never run a half-written file.
 func goawsBinary(ctx context.Context) (string, error) {
 	if p := os.Getenv("RIN_GOAWS_BIN"); p != "" {
-		if !isExecutable(p) {
+		if !proc.IsExecutable(p) {
 			return "", fmt.Errorf("RIN_GOAWS_BIN=%s is not an executable file", p)
 		}
 		return p, nil
@@ -36,7 +38,7 @@ func goawsBinary(ctx context.Context) (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(cache, "goaws-"+goawsVersion)
-	if isExecutable(bin) {
+	if proc.IsExecutable(bin) {
 		return bin, nil
 	}
 	modDir, err := moduleRoot(ctx)

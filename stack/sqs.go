@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/rinhq/rin/internal/httpbody"
+	"github.com/rinhq/rin/stack/internal/proc"
 )
 
 // Region, account and keys of the local stack. Any non-empty keys work; these
@@ -58,7 +59,7 @@ type SQSOptions struct {
 type SQS struct {
 	endpoint string
 	client   *sqs.Client
-	proc     *child
+	proc     *proc.Child
 	dir      string
 	logPath  string
 	keepLog  bool
@@ -125,7 +126,7 @@ const goawsConfig = `Local:
 `
 
 func (q *SQS) start(ctx context.Context, bin string) error {
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return err
 	}
@@ -141,17 +142,17 @@ func (q *SQS) start(ctx context.Context, bin string) error {
 	cmd := exec.Command(bin, "-config", cfgPath, "-loglevel", "warn", "Local")
 	cmd.Dir = q.dir
 	cmd.Stdout, cmd.Stderr = logf, logf
-	proc, err := startChild(cmd, syscall.SIGKILL, nil)
+	child, err := proc.Start(cmd, syscall.SIGKILL, nil)
 	if err != nil {
 		return fmt.Errorf("start goaws %s: %w", bin, err)
 	}
-	q.proc = proc
+	q.proc = child
 	q.endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
 	q.client = newSQSClient(q.endpoint)
 	if err := q.waitReady(ctx); err != nil {
-		_ = proc.stop(syscall.SIGKILL, 5*time.Second)
+		_ = child.Stop(syscall.SIGKILL, 5*time.Second)
 		tail, _ := os.ReadFile(q.logPath)
-		return fmt.Errorf("goaws on port %d: %w\nlog:\n%s", port, err, lastBytes(tail, 2000))
+		return fmt.Errorf("goaws on port %d: %w\nlog:\n%s", port, err, proc.LastBytes(tail, 2000))
 	}
 	return nil
 }
@@ -165,8 +166,8 @@ func (q *SQS) waitReady(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-q.proc.done:
-			return fmt.Errorf("exited during startup: %v", q.proc.err)
+		case <-q.proc.Done():
+			return fmt.Errorf("exited during startup: %v", q.proc.Err())
 		case <-ctx.Done():
 			return fmt.Errorf("not answering: %w (last error: %v)", ctx.Err(), err)
 		case <-time.After(50 * time.Millisecond):
@@ -198,13 +199,13 @@ func (q *SQS) Client() *sqs.Client { return q.client }
 func (q *SQS) LogPath() string { return q.logPath }
 
 // Pid returns goaws's process id.
-func (q *SQS) Pid() int { return q.proc.cmd.Process.Pid }
+func (q *SQS) Pid() int { return q.proc.Pid() }
 
 // Stop kills goaws (it keeps all state in memory, so there is nothing to
 // flush) and removes its temp dir. Safe to call more than once.
 func (q *SQS) Stop() error {
 	q.stopOnce.Do(func() {
-		_ = q.proc.stop(syscall.SIGKILL, 5*time.Second)
+		_ = q.proc.Stop(syscall.SIGKILL, 5*time.Second)
 		if q.keepLog && filepath.Dir(q.logPath) == q.dir {
 			q.log.Info("goaws log kept", "dir", q.dir)
 			return

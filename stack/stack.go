@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/rinhq/rin/stack/postgres"
 	"github.com/rinhq/rin/stack/redshiftsim"
 )
 
@@ -116,7 +117,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start redshift simulator: %w", err)
 	}
-	log.Info("stack started", "redshift", s.sim.Addr(), "sqs", s.sqs.Endpoint(), "s3", s.s3.Endpoint(), "postgres", redactDSN(backend))
+	log.Info("stack started", "redshift", s.sim.Addr(), "sqs", s.sqs.Endpoint(), "s3", s.s3.Endpoint(), "postgres", postgres.RedactDSN(backend))
 	return s, nil
 }
 

@@ -6,33 +6,28 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/lib/pq"
+
+	"github.com/rinhq/rin/stack/postgres"
 )
 
-// Tests run against real parts: a throwaway PostgreSQL 15 started once for
-// the package (or RIN_TEST_POSTGRES_DSN), and gofakes3 in-process per test.
-
-const pgBin = "/usr/lib/postgresql/15/bin"
+// Tests run against real parts: a throwaway PostgreSQL started once for the
+// package by package postgres (or RIN_TEST_POSTGRES_DSN), and gofakes3
+// in-process per test.
 
 // testPG is set by TestMain: the backend DSN, or why there is none.
 var testPG struct {
@@ -41,13 +36,15 @@ var testPG struct {
 }
 
 func TestMain(m *testing.M) {
-	stop, err := startPostgres()
+	pg, err := postgres.Start(context.Background(), postgres.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		testPG.skip = err.Error()
+	} else {
+		testPG.dsn = pg.DSN()
 	}
 	code := m.Run()
-	if stop != nil {
-		stop()
+	if pg != nil {
+		pg.Stop()
 	}
 	os.Exit(code)
 }
@@ -62,115 +59,6 @@ func needPG(t *testing.T) string {
 		t.Skipf("PostgreSQL unavailable (install with: apt-get install postgresql): %s", testPG.skip)
 	}
 	return testPG.dsn
-}
-
-// startPostgres runs initdb and postgres in a temp dir on a free loopback
-// port, as the postgres OS user when running as root.
-func startPostgres() (func(), error) {
-	if dsn := os.Getenv("RIN_TEST_POSTGRES_DSN"); dsn != "" {
-		testPG.dsn = dsn
-		return nil, nil
-	}
-	for _, b := range []string{"initdb", "postgres"} {
-		if _, err := os.Stat(filepath.Join(pgBin, b)); err != nil {
-			return nil, fmt.Errorf("%s/%s not found", pgBin, b)
-		}
-	}
-	dir, err := os.MkdirTemp("", "redshiftsim-pg-")
-	if err != nil {
-		return nil, err
-	}
-	cleanupDir := func() { _ = os.RemoveAll(dir) }
-	var cred *syscall.Credential
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			cleanupDir()
-			return nil, fmt.Errorf("running as root and no postgres user: %w", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
-			cleanupDir()
-			return nil, err
-		}
-		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-	}
-	data := filepath.Join(dir, "data")
-	var out bytes.Buffer
-	initdb := exec.Command(filepath.Join(pgBin, "initdb"), "-D", data, "--auth=trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
-	initdb.Stdout, initdb.Stderr = &out, &out
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	initdb.Dir = dir
-	if err := initdb.Run(); err != nil {
-		cleanupDir()
-		return nil, fmt.Errorf("initdb: %v: %s", err, out.String())
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cleanupDir()
-		return nil, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	var logBuf lockedBuffer
-	pg := exec.Command(filepath.Join(pgBin, "postgres"), "-D", data, "-p", strconv.Itoa(port), "-k", dir,
-		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off", "-c", "max_connections=200")
-	pg.Stdout, pg.Stderr = &logBuf, &logBuf
-	pg.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
-	pg.Dir = dir
-	if err := pg.Start(); err != nil {
-		cleanupDir()
-		return nil, err
-	}
-	stop := func() {
-		_ = pg.Process.Signal(syscall.SIGINT) // fast shutdown
-		done := make(chan struct{})
-		go func() { _ = pg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = pg.Process.Kill()
-			<-done
-		}
-		cleanupDir()
-	}
-	dsn := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for {
-		c, err := pgconn.Connect(ctx, dsn)
-		if err == nil {
-			_ = c.Close(ctx)
-			break
-		}
-		if ctx.Err() != nil {
-			stop()
-			return nil, fmt.Errorf("postgres did not start: %v: %s", err, logBuf.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	testPG.dsn = dsn
-	return stop, nil
-}
-
-// lockedBuffer collects server output safely.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // slogForTest routes the simulator's debug log to the test log.

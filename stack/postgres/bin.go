@@ -1,4 +1,4 @@
-package stack
+package postgres
 
 import (
 	"errors"
@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"syscall"
+
+	"github.com/rinhq/rin/stack/internal/proc"
 )
 
 // ErrNoPostgres means no PostgreSQL server binaries (initdb, postgres) were
@@ -33,7 +35,7 @@ func findPostgresBin(explicit string) (string, error) {
 	sort.Slice(globbed, func(i, j int) bool { return majorOf(globbed[i]) > majorOf(globbed[j]) })
 	dirs = append(dirs, globbed...)
 	for _, d := range dirs {
-		if isExecutable(filepath.Join(d, "initdb")) && isExecutable(filepath.Join(d, "postgres")) {
+		if proc.IsExecutable(filepath.Join(d, "initdb")) && proc.IsExecutable(filepath.Join(d, "postgres")) {
 			return d, nil
 		}
 	}
@@ -43,11 +45,6 @@ func findPostgresBin(explicit string) (string, error) {
 func majorOf(binDir string) int {
 	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
 	return n
-}
-
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
 
 // postgresCredential returns the credential to run the server with. PostgreSQL
@@ -72,10 +69,10 @@ func postgresCredential() (*syscall.Credential, error) {
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
 }
 
-// CheckPostgres returns ErrNoPostgres when StartPostgres cannot work here:
+// Check returns ErrNoPostgres when Start cannot work here:
 // no RIN_TEST_POSTGRES_DSN and no server binaries. Tests that start the stack
 // in a subprocess use it to skip (or fail in CI) up front.
-func CheckPostgres() error {
+func Check() error {
 	if os.Getenv("RIN_TEST_POSTGRES_DSN") != "" {
 		return nil
 	}

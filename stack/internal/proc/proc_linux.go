@@ -1,8 +1,8 @@
-package stack
+package proc
 
 import "syscall"
 
-// sysProcAttr puts the child in its own process group (so it can be killed
+// sysProcAttr puts the Child in its own process group (so it can be killed
 // with its descendants and does not get the terminal's SIGINT before we decide
 // how to stop it) and sets its parent-death signal. Go applies Pdeathsig after
 // switching credentials, so it survives running as another user.

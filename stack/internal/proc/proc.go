@@ -1,4 +1,6 @@
-package stack
+// Package proc starts and stops the local stack's subprocesses (goaws,
+// PostgreSQL) so that none outlives the process that started it.
+package proc
 
 import (
 	"errors"
@@ -11,10 +13,10 @@ import (
 	"time"
 )
 
-// freePort asks the kernel for an unused loopback TCP port. The port is free
+// FreePort asks the kernel for an unused loopback TCP port. The port is free
 // when this returns but may be taken before the caller binds it; callers that
-// hand the port to a child process retry on a failed start.
-func freePort() (int, error) {
+// hand the port to a Child process retry on a failed start.
+func FreePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find free port: %w", err)
@@ -23,20 +25,20 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// child is a started subprocess whose exit is observed by one goroutine, so
+// Child is a started subprocess whose exit is observed by one goroutine, so
 // both readiness loops and Stop can learn that it has exited without racing
 // on cmd.Wait.
-type child struct {
+type Child struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
 	err  error         // cmd.Wait's result, valid after done is closed
 }
 
-// startChild starts cmd in its own process group with deathSig as its
+// Start starts cmd in its own process group with deathSig as its
 // parent-death signal. Pdeathsig fires when the OS thread that forked the
 // child exits, not the process, so the fork happens on a locked thread; after
 // UnlockOSThread the thread returns to the runtime's pool, which keeps it.
-func startChild(cmd *exec.Cmd, deathSig syscall.Signal, cred *syscall.Credential) (*child, error) {
+func Start(cmd *exec.Cmd, deathSig syscall.Signal, cred *syscall.Credential) (*Child, error) {
 	cmd.SysProcAttr = sysProcAttr(deathSig, cred)
 	runtime.LockOSThread()
 	err := cmd.Start()
@@ -44,7 +46,7 @@ func startChild(cmd *exec.Cmd, deathSig syscall.Signal, cred *syscall.Credential
 	if err != nil {
 		return nil, err
 	}
-	c := &child{cmd: cmd, done: make(chan struct{})}
+	c := &Child{cmd: cmd, done: make(chan struct{})}
 	go func() {
 		c.err = cmd.Wait()
 		close(c.done)
@@ -52,8 +54,8 @@ func startChild(cmd *exec.Cmd, deathSig syscall.Signal, cred *syscall.Credential
 	return c, nil
 }
 
-// exited reports whether the process has exited.
-func (c *child) exited() bool {
+// Exited reports whether the process has exited.
+func (c *Child) Exited() bool {
 	select {
 	case <-c.done:
 		return true
@@ -62,10 +64,10 @@ func (c *child) exited() bool {
 	}
 }
 
-// stop sends sig to the process, waits up to grace for it to exit, then kills
+// Stop sends sig to the process, waits up to grace for it to exit, then kills
 // its whole process group (postgres backends, if any survived) and waits.
-func (c *child) stop(sig os.Signal, grace time.Duration) error {
-	if c.exited() {
+func (c *Child) Stop(sig os.Signal, grace time.Duration) error {
+	if c.Exited() {
 		return nil
 	}
 	if err := c.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
@@ -81,4 +83,27 @@ func (c *child) stop(sig os.Signal, grace time.Duration) error {
 	killGroup(c.cmd.Process.Pid)
 	<-c.done
 	return fmt.Errorf("pid %d did not exit within %s after %v; killed", c.cmd.Process.Pid, grace, sig)
+}
+
+// Done is closed when the process has exited.
+func (c *Child) Done() <-chan struct{} { return c.done }
+
+// Err is cmd.Wait's result, valid once Done is closed.
+func (c *Child) Err() error { return c.err }
+
+// Pid is the process id.
+func (c *Child) Pid() int { return c.cmd.Process.Pid }
+
+// LastBytes is the last n bytes of b (a child's output, for an error).
+func LastBytes(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+// IsExecutable reports whether path is a regular file someone may execute.
+func IsExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }

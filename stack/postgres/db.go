@@ -1,4 +1,4 @@
-package stack
+package postgres
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 // CreateDatabase creates database name and returns a DSN for it. Tests use
 // it to isolate their data on a shared server; it fails if name exists.
-func (p *Postgres) CreateDatabase(ctx context.Context, name string) (string, error) {
+func (p *Server) CreateDatabase(ctx context.Context, name string) (string, error) {
 	if err := p.exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		return "", fmt.Errorf("create database %q: %w", name, err)
 	}
@@ -21,7 +21,7 @@ func (p *Postgres) CreateDatabase(ctx context.Context, name string) (string, err
 }
 
 // EnsureDatabase is CreateDatabase that accepts an existing database.
-func (p *Postgres) EnsureDatabase(ctx context.Context, name string) (string, error) {
+func (p *Server) EnsureDatabase(ctx context.Context, name string) (string, error) {
 	err := p.exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 	var pgErr *pgconn.PgError
 	if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "42P04") { // duplicate_database
@@ -31,7 +31,7 @@ func (p *Postgres) EnsureDatabase(ctx context.Context, name string) (string, err
 }
 
 // DropDatabase drops database name, disconnecting its sessions.
-func (p *Postgres) DropDatabase(ctx context.Context, name string) error {
+func (p *Server) DropDatabase(ctx context.Context, name string) error {
 	if err := p.exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
 		return fmt.Errorf("drop database %q: %w", name, err)
 	}
@@ -39,7 +39,7 @@ func (p *Postgres) DropDatabase(ctx context.Context, name string) error {
 }
 
 // DatabaseDSN returns DSN() with the database replaced by name.
-func (p *Postgres) DatabaseDSN(name string) string {
+func (p *Server) DatabaseDSN(name string) string {
 	u, err := url.Parse(p.dsn)
 	if err != nil { // DSN() is always a URL we built or validated
 		return p.dsn
@@ -49,10 +49,10 @@ func (p *Postgres) DatabaseDSN(name string) string {
 	return u.String()
 }
 
-func (p *Postgres) exec(ctx context.Context, sql string) error {
+func (p *Server) exec(ctx context.Context, sql string) error {
 	conn, err := pgx.Connect(ctx, p.dsn)
 	if err != nil {
-		return fmt.Errorf("connect %s: %w", redactDSN(p.dsn), err)
+		return fmt.Errorf("connect %s: %w", RedactDSN(p.dsn), err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	_, err = conn.Exec(ctx, sql)
