@@ -18,7 +18,9 @@ func (e *Engine) load(ctx context.Context, pb plannedBatch) error {
 		now := time.Now()
 		for _, j := range pb.Jobs {
 			delete(e.inflight, j.ID)
-			e.markAck(j.ID) // copied and out of flight: maybe ackable now
+			// Copied (or failed) and out of flight: maybe ackable now. put
+			// runs only inside load, so this is the one place to mark.
+			e.markAck(j.ID)
 			if cur := e.jobs[j.ID]; cur != nil {
 				e.enqueue(cur, now) // back to received after a failed attempt
 			}
@@ -80,7 +82,6 @@ func (e *Engine) attempt(ctx context.Context, b Batch, count bool) error {
 		}
 		log.Info("copied", "rows", res.Rows, "skipped", len(res.Skipped), "seconds", elapsed.Seconds())
 		e.count(func(s *Stats) { s.Copied += int64(len(b.Jobs)); s.Rows += res.Rows })
-		e.signal(e.ackWake)
 		return nil
 
 	case ctx.Err() != nil:
@@ -116,7 +117,7 @@ func (e *Engine) attempt(ctx context.Context, b Batch, count bool) error {
 				log.Warn("copy failed; will retry", "job_id", j.ID, "uri", j.URI(), "attempts", j.Attempts, "retry_at", j.NextAttempt, "err", err)
 			}
 		}
-		return e.settle(b.Jobs)
+		return e.put(b.Jobs)
 
 	default:
 		var wait time.Duration
@@ -134,17 +135,8 @@ func (e *Engine) attempt(ctx context.Context, b Batch, count bool) error {
 				log.Error("job failed: transient errors for too long", "job_id", j.ID, "uri", j.URI(), "err", err)
 			}
 		}
-		return e.settle(b.Jobs)
+		return e.put(b.Jobs)
 	}
-}
-
-// settle writes jobs back after a failed attempt and updates memory.
-func (e *Engine) settle(jobs []journal.Job) error {
-	if err := e.put(jobs); err != nil {
-		return err
-	}
-	e.signal(e.ackWake)
-	return nil
 }
 
 // put writes jobs durably, then mirrors them in memory: finished jobs
@@ -164,7 +156,6 @@ func (e *Engine) put(jobs []journal.Job) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, j := range jobs {
-		e.markAck(j.ID)
 		switch j.State {
 		case journal.Failed:
 			delete(e.jobs, j.ID)
