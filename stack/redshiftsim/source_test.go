@@ -160,45 +160,37 @@ func TestZeroRows(t *testing.T) {
 
 func TestCSVAndText(t *testing.T) {
 	e := newEnv(t)
-	e.put("csv/a.csv", []byte("id,name,note\n"+
-		"1,\"hello, world\",\"line1\nline2\"\n"+
-		"2,,\"\"\n"+
-		"3,\"say \"\"hi\"\"\",NA\r\n"))
-	tbl := e.table("id int, name text, note text")
-	e.exec(fmt.Sprintf("COPY %s FROM '%s' CSV IGNOREHEADER 1 NULL AS 'NA'%s", tbl, e.url("csv/a.csv"), creds))
-	want := "[[1 hello, world line1\nline2] [2 NULL ] [3 say \"hi\" NULL]]"
-	if got := fmt.Sprint(e.rows(tbl)); got != want {
-		t.Fatalf("CSV: %q\nwant %q", got, want)
-	}
-
-	e.put("csv/q.csv", []byte("1;%a;b%;x\n2;%50%%%;\n"))
-	tbl = e.table("id int, name text, note text")
-	e.exec(fmt.Sprintf("COPY %s FROM '%s' FORMAT AS CSV QUOTE AS '%%' DELIMITER AS ';'%s", tbl, e.url("csv/q.csv"), creds))
-	want = "[[1 a;b x] [2 50% NULL]]"
-	if got := fmt.Sprint(e.rows(tbl)); got != want {
-		t.Fatalf("CSV QUOTE: %q\nwant %q", got, want)
-	}
-
-	e.put("txt/a.txt", []byte("1|pipe|x\n2||\\N\n3|a,b|y\n"))
-	tbl = e.table("id int, name text, note text")
-	e.exec(fmt.Sprintf("COPY %s FROM '%s'%s", tbl, e.url("txt/a.txt"), creds))
-	want = "[[1 pipe x] [2 NULL NULL] [3 a,b y]]"
-	if got := fmt.Sprint(e.rows(tbl)); got != want {
-		t.Fatalf("text: %q\nwant %q", got, want)
-	}
-
-	e.put("txt/b.tsv", []byte("h1\th2\n1\tx\n2\tnil\n"))
-	tbl = e.table("id int, name text")
-	e.exec(fmt.Sprintf("COPY %s FROM '%s' DELIMITER '\\t' IGNOREHEADER AS 1 NULL AS 'nil'%s", tbl, e.url("txt/b.tsv"), creds))
-	want = "[[1 x] [2 NULL]]"
-	if got := fmt.Sprint(e.rows(tbl)); got != want {
-		t.Fatalf("tsv: %q\nwant %q", got, want)
+	for _, tc := range []struct {
+		name, key, data, columns, options, want string
+	}{
+		{"CSV", "csv/a.csv", "id,name,note\n" +
+			"1,\"hello, world\",\"line1\nline2\"\n" +
+			"2,,\"\"\n" +
+			"3,\"say \"\"hi\"\"\",NA\r\n",
+			"id int, name text, note text", " CSV IGNOREHEADER 1 NULL AS 'NA'",
+			"[[1 hello, world line1\nline2] [2 NULL ] [3 say \"hi\" NULL]]"},
+		{"CSV QUOTE", "csv/q.csv", "1;%a;b%;x\n2;%50%%%;\n",
+			"id int, name text, note text", " FORMAT AS CSV QUOTE AS '%' DELIMITER AS ';'",
+			"[[1 a;b x] [2 50% NULL]]"},
+		{"text", "txt/a.txt", "1|pipe|x\n2||\\N\n3|a,b|y\n",
+			"id int, name text, note text", "",
+			"[[1 pipe x] [2 NULL NULL] [3 a,b y]]"},
+		{"tsv", "txt/b.tsv", "h1\th2\n1\tx\n2\tnil\n",
+			"id int, name text", " DELIMITER '\\t' IGNOREHEADER AS 1 NULL AS 'nil'",
+			"[[1 x] [2 NULL]]"},
+	} {
+		e.put(tc.key, []byte(tc.data))
+		tbl := e.table(tc.columns)
+		e.exec(fmt.Sprintf("COPY %s FROM '%s'%s%s", tbl, e.url(tc.key), tc.options, creds))
+		if got := fmt.Sprint(e.rows(tbl)); got != tc.want {
+			t.Fatalf("%s: %q\nwant %q", tc.name, got, tc.want)
+		}
 	}
 
 	// IGNOREHEADER applies per file.
 	e.put("hdr/1.csv", []byte("id\n1\n"))
 	e.put("hdr/2.csv", []byte("id\n2\n"))
-	tbl = e.table("id int")
+	tbl := e.table("id int")
 	e.exec(fmt.Sprintf("COPY %s FROM '%s' CSV IGNOREHEADER 1%s", tbl, e.url("hdr/"), creds))
 	if got := fmt.Sprint(e.rows(tbl)); got != "[[1] [2]]" {
 		t.Fatalf("per-file header: %s", got)
