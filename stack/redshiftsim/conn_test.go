@@ -3,7 +3,6 @@ package redshiftsim
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +28,7 @@ func TestTLSAndPassword(t *testing.T) {
 	e.db = db
 	tbl := e.table("id int, name text")
 	e.put("tls/a.json", jsonLines(2))
-	e.exec(fmt.Sprintf("COPY %s FROM '%s' JSON 'auto'%s", tbl, e.url("tls/"), creds))
+	e.exec(e.copyJSON(tbl, "tls/"))
 	if n := e.count(tbl); n != 2 {
 		t.Fatalf("rows = %d", n)
 	}
@@ -68,15 +67,11 @@ func TestNoTLSConfigured(t *testing.T) {
 
 func TestCancelRequestIsForwarded(t *testing.T) {
 	e := newEnv(t)
-	conn, err := pgx.Connect(e.ctx, e.dsn("", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(e.ctx)
+	conn := e.pgxConn()
 	ctx, cancel := context.WithTimeout(e.ctx, 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = conn.Exec(ctx, "SELECT pg_sleep(10)")
+	_, err := conn.Exec(ctx, "SELECT pg_sleep(10)")
 	if err == nil {
 		t.Fatal("pg_sleep was not canceled")
 	}
@@ -87,11 +82,7 @@ func TestCancelRequestIsForwarded(t *testing.T) {
 
 func TestCloseEndsSessions(t *testing.T) {
 	e := newEnv(t)
-	conn, err := pgx.Connect(e.ctx, e.dsn("", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := e.pgxConn()
 	if st := e.srv.Stats(); st.ActiveConnections != 1 {
 		t.Fatalf("stats = %+v", st)
 	}

@@ -2,7 +2,6 @@ package redshiftsim
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -21,7 +19,7 @@ func TestFailNextCopies(t *testing.T) {
 	e := newEnv(t)
 	tbl := e.table("id int, name text")
 	e.put("f/a.json", jsonLines(1))
-	copySQL := fmt.Sprintf("COPY %s FROM '%s' JSON 'auto'%s", tbl, e.url("f/"), creds)
+	copySQL := e.copyJSON(tbl, "f/")
 
 	e.srv.FailNextCopies(2, "XX000", "S3ServiceException: slow down")
 	for i := range 2 {
@@ -79,13 +77,9 @@ func TestReadOnly(t *testing.T) {
 	e := newEnv(t)
 	tbl := e.table("id int, name text")
 	e.put("ro/a.json", jsonLines(1))
-	copySQL := fmt.Sprintf("COPY %s FROM '%s' JSON 'auto'%s", tbl, e.url("ro/"), creds)
+	copySQL := e.copyJSON(tbl, "ro/")
 
-	conn, err := pgx.Connect(e.ctx, e.dsn("", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(e.ctx)
+	conn := e.pgxConn()
 	// Prepared before the resize starts: must still be refused during it.
 	if _, err := conn.Prepare(e.ctx, "ins", "INSERT INTO "+tbl+" VALUES ($1, $2)"); err != nil {
 		t.Fatal(err)
@@ -139,7 +133,7 @@ func TestCopyLatency(t *testing.T) {
 	e.put("lat/a.json", jsonLines(1))
 	e.srv.SetCopyLatency(300 * time.Millisecond)
 	start := time.Now()
-	e.exec(fmt.Sprintf("COPY %s FROM '%s' JSON 'auto'%s", tbl, e.url("lat/"), creds))
+	e.exec(e.copyJSON(tbl, "lat/"))
 	if d := time.Since(start); d < 300*time.Millisecond {
 		t.Fatalf("COPY took %v, want >= 300ms", d)
 	}
@@ -155,7 +149,7 @@ func TestDropAfterCommit(t *testing.T) {
 	e := newEnv(t)
 	tbl := e.table("id int, name text")
 	e.put("drop/a.json", jsonLines(3))
-	copySQL := fmt.Sprintf("COPY %s FROM '%s' JSON 'auto'%s", tbl, e.url("drop/"), creds)
+	copySQL := e.copyJSON(tbl, "drop/")
 
 	e.srv.DropAfterNextCommits(1)
 	tx, err := e.db.BeginTx(e.ctx, nil)

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/jackc/pgx/v5"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/lib/pq"
@@ -158,6 +159,24 @@ func (e *env) put(key string, data []byte) {
 }
 
 func (e *env) url(key string) string { return "s3://" + e.bucket + "/" + key }
+
+// copyJSON is the COPY most tests run: JSON 'auto' from the test bucket's
+// key (or prefix) into tbl, with credentials.
+func (e *env) copyJSON(tbl, key string) string {
+	return fmt.Sprintf("COPY %s FROM '%s' JSON 'auto'%s", tbl, e.url(key), creds)
+}
+
+// pgxConn is a pgx connection to the simulator (extended protocol, named
+// statements), closed when the test ends.
+func (e *env) pgxConn() *pgx.Conn {
+	e.t.Helper()
+	conn, err := pgx.Connect(e.ctx, e.dsn("", ""))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
 
 // exec runs statements through the simulator and fails the test on error.
 func (e *env) exec(sqls ...string) {

@@ -19,7 +19,7 @@ func TestPrefixLoadsEveryMatchingKey(t *testing.T) {
 	e.put("a/1", []byte(`{"id":1,"name":"one"}`))
 	e.put("a/10", []byte(`{"id":10,"name":"ten"}`))
 	e.put("a/2", []byte(`{"id":2,"name":"two"}`))
-	e.exec(fmt.Sprintf("COPY %s FROM '%s' JSON 'auto'%s", tbl, e.url("a/1"), creds))
+	e.exec(e.copyJSON(tbl, "a/1"))
 	if got := fmt.Sprint(e.rows(tbl)); got != "[[1 one] [10 ten]]" {
 		t.Fatalf("prefix a/1 loaded %s, want a/1 and a/10", got)
 	}
@@ -51,7 +51,7 @@ func TestManifestLoadsExactlyListedObjects(t *testing.T) {
 func TestMissingPrefixFails(t *testing.T) {
 	e := newEnv(t)
 	tbl := e.table("id int")
-	_, err := e.db.ExecContext(e.ctx, fmt.Sprintf("COPY %s FROM '%s' JSON 'auto'%s", tbl, e.url("nothing/here"), creds))
+	_, err := e.db.ExecContext(e.ctx, e.copyJSON(tbl, "nothing/here"))
 	if pqCode(err) != "XX000" || !strings.Contains(err.Error(), "The specified S3 prefix 'nothing/here' does not exist") {
 		t.Fatalf("err = %v", err)
 	}
@@ -109,7 +109,7 @@ func TestJSONAuto(t *testing.T) {
 	e.put("json/a", data)
 
 	tbl := e.table("id int, name text, note text")
-	e.exec(fmt.Sprintf("COPY %s FROM '%s' JSON 'auto'%s", tbl, e.url("json/a"), creds))
+	e.exec(e.copyJSON(tbl, "json/a"))
 	want := `[[1 NULL {"nested":[1,2]}] [2 lower NULL] [3 NULL NULL]]`
 	if got := fmt.Sprint(e.rows(tbl)); got != want {
 		t.Fatalf("auto: %s\nwant %s", got, want)
@@ -132,7 +132,7 @@ func TestJSONAuto(t *testing.T) {
 
 	// Invalid JSON fails the COPY.
 	e.put("json/bad", []byte(`{"id":1} [1,2]`))
-	_, err := e.db.ExecContext(e.ctx, fmt.Sprintf("COPY %s FROM '%s' JSON 'auto'%s", tbl, e.url("json/bad"), creds))
+	_, err := e.db.ExecContext(e.ctx, e.copyJSON(tbl, "json/bad"))
 	if pqCode(err) != "XX000" {
 		t.Fatalf("bad JSON: err = %v", err)
 	}
@@ -144,7 +144,7 @@ func TestZeroRows(t *testing.T) {
 	e.put("empty/a.csv", []byte("id,name\n"))
 	tbl := e.table("id int, name text")
 	for _, c := range []string{
-		fmt.Sprintf("COPY %s FROM '%s' JSON 'auto'%s", tbl, e.url("empty/a.json"), creds),
+		e.copyJSON(tbl, "empty/a.json"),
 		fmt.Sprintf("COPY %s FROM '%s' CSV IGNOREHEADER 1%s", tbl, e.url("empty/a.csv"), creds),
 		fmt.Sprintf("COPY %s (name) FROM '%s' CSV IGNOREHEADER 1%s", tbl, e.url("empty/a.csv"), creds),
 	} {

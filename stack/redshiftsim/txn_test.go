@@ -23,7 +23,7 @@ func TestSimpleProtocolCopyFollowsTransaction(t *testing.T) {
 	e := newEnv(t)
 	tbl := e.table("id int, name text")
 	e.put("simple/part-1.json", jsonLines(3))
-	copySQL := fmt.Sprintf("COPY %s FROM '%s' JSON 'auto'%s", tbl, e.url("simple/"), creds)
+	copySQL := e.copyJSON(tbl, "simple/")
 
 	tx, err := e.db.BeginTx(e.ctx, nil)
 	if err != nil {
@@ -114,13 +114,9 @@ func TestExtendedProtocolPgx(t *testing.T) {
 	e := newEnv(t)
 	tbl := e.table("id int, name text")
 	e.put("pgx/a.json", jsonLines(4))
-	copySQL := fmt.Sprintf("COPY %s FROM '%s' JSON 'auto'%s", tbl, e.url("pgx/"), creds)
+	copySQL := e.copyJSON(tbl, "pgx/")
 
-	conn, err := pgx.Connect(e.ctx, e.dsn("", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(e.ctx)
+	conn := e.pgxConn()
 	if v := conn.PgConn().ParameterStatus("server_version"); v != "8.0.2" {
 		t.Fatalf("server_version = %q, want 8.0.2", v)
 	}
@@ -200,7 +196,7 @@ func TestMultiStatementQuery(t *testing.T) {
 	e := newEnv(t)
 	tbl := e.table("id int, name text")
 	e.put("multi/a.json", jsonLines(2))
-	copySQL := fmt.Sprintf("COPY %s FROM '%s' JSON 'auto'%s", tbl, e.url("multi/"), creds)
+	copySQL := e.copyJSON(tbl, "multi/")
 
 	e.exec("BEGIN; " + copySQL + "; ROLLBACK")
 	if n := e.count(tbl); n != 0 {
