@@ -4,9 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rinhq/rin/stack"
@@ -103,4 +108,47 @@ func CountRows(t testing.TB, s *stack.Stack, schema, table string) int64 {
 		t.Fatalf("%s: %v", sql, err)
 	}
 	return n
+}
+
+// CheckReceivesWhole sends n messages of about 900 bytes to url, drains them
+// with one receiver through c (ReceiveMessage of 10, DeleteMessageBatch), and
+// fails t unless all n came back and none is left in flight. Responses of
+// ten such messages are larger than net/http's 4 KiB read buffer, which is
+// what the SDK/net/http race that internal/httpbody avoids needs to break
+// one after goaws has put its messages in flight.
+func CheckReceivesWhole(t testing.TB, q *stack.SQS, c *sqs.Client, url string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	bodies := make([]string, n)
+	for i := range bodies {
+		bodies[i] = fmt.Sprintf("%06d %s", i, strings.Repeat("x", 900))
+	}
+	if err := q.SendBatch(ctx, url, bodies); err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for {
+		out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Messages) == 0 {
+			break
+		}
+		entries := make([]types.DeleteMessageBatchRequestEntry, len(out.Messages))
+		for i, m := range out.Messages {
+			entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle}
+		}
+		if _, err := c.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: entries}); err != nil {
+			t.Fatal(err)
+		}
+		got += len(out.Messages)
+	}
+	inFlight, err := q.InFlight(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != n || inFlight != 0 {
+		t.Errorf("received %d of %d, %d left in flight (responses broken after the queue marked them)", got, n, inFlight)
+	}
 }
