@@ -126,6 +126,11 @@ func (d *daemon) run(ctx context.Context, batch bool) error {
 	if err != nil {
 		return err
 	}
+	// Retention: rin warns before SQS deletes messages it still holds.
+	retention, err := queue.Retention(ctx)
+	if err != nil {
+		d.log.Warn("cannot read the queue's retention period; no warning will come before SQS expires old messages (grant sqs:GetQueueAttributes)", "err", err)
+	}
 	creds := redshift.CopyCredentials{
 		IAMRole: cfg.Credentials.AWSIAMRole, AccessKeyID: cfg.Credentials.AWSAccessKeyID,
 		SecretAccessKey: cfg.Credentials.AWSSecretAccessKey, Provider: d.aws.Credentials,
@@ -157,7 +162,7 @@ func (d *daemon) run(ctx context.Context, batch bool) error {
 		Receive: fsm.ReceiveOptions{
 			Receivers: cfg.Receive.Receivers, MaxMessages: cfg.Receive.MaxMessages,
 			WaitTime: cfg.Receive.WaitTime.D(), Visibility: cfg.Receive.VisibilityTimeout.D(),
-			MaxPending: cfg.Receive.MaxPending,
+			MaxPending: cfg.Receive.MaxPending, Retention: retention,
 		},
 		Retry: fsm.RetryOptions{
 			InitialInterval: cfg.Retry.InitialInterval.D(), MaxInterval: cfg.Retry.MaxInterval.D(),

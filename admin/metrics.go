@@ -34,12 +34,12 @@ func writeMetrics(w io.Writer, c jobCounts, eng Engine, version string, now time
 	p.gauge("rin_rejected_messages", "SQS messages rin could not parse, kept in the journal (rin-journal rejected lists them). Recounted every few minutes.", float64(c.rejected))
 
 	if eng != nil {
-		writeEngineMetrics(p, eng.Stats(), eng.BreakerOpen())
+		writeEngineMetrics(p, eng.Stats(), eng.Holds())
 	}
 	return p.flush()
 }
 
-func writeEngineMetrics(p *promWriter, s fsm.Stats, breakers map[string]bool) {
+func writeEngineMetrics(p *promWriter, s fsm.Stats, holds []fsm.Hold) {
 	p.counter("rin_messages_received_total", "SQS messages received.", float64(s.Messages))
 	p.counter("rin_messages_rejected_total", "SQS messages rin could not parse (kept in the journal).", float64(s.Rejected))
 	p.counter("rin_messages_deleted_total", "SQS messages deleted after their jobs finished.", float64(s.MessagesDeleted))
@@ -49,11 +49,14 @@ func writeEngineMetrics(p *promWriter, s fsm.Stats, breakers map[string]bool) {
 	p.counter("rin_jobs_acked_total", "Jobs copied and acknowledged.", float64(s.Acked))
 	p.counter("rin_jobs_failed_total", "Jobs parked as failed.", float64(s.Failed))
 	p.counter("rin_rows_loaded_total", "Rows loaded by COPY.", float64(s.Rows))
+	p.counter("rin_rows_skipped_total", "Rows Redshift rejected under MAXERROR in COPYs that committed (partial loads; see stl_load_errors).", float64(s.RowsSkipped))
 	p.counter("rin_copy_failures_total", "COPYs that failed (either kind).", float64(s.CopyFailures))
-	p.counter("rin_transient_errors_total", "COPYs that failed with a transient error.", float64(s.TransientErrors))
+	p.counter("rin_transient_errors_total", "COPYs that failed for their environment (a held scope) or statement (retried), not for an object.", float64(s.TransientErrors))
 	p.counter("rin_receive_errors_total", "Failed SQS ReceiveMessage calls.", float64(s.ReceiveErrors))
 	p.counter("rin_delete_errors_total", "Failed SQS message deletions.", float64(s.DeleteErrors))
 	p.gauge("rin_pending_jobs", "Jobs the engine holds as pending.", float64(s.Pending))
+	p.gauge("rin_oldest_message_age_seconds", "Age (since SQS's SentTimestamp) of the oldest message rin holds undeleted; 0 when none.", s.OldestMessageAgeSeconds)
+	p.gauge("rin_queue_retention_seconds", "The queue's MessageRetentionPeriod: a message older than this is deleted by SQS unread (0: unknown).", s.RetentionSeconds)
 
 	p.family("rin_copy_duration_seconds", "histogram", "Duration of each COPY transaction.")
 	for i, le := range fsm.CopyBuckets {
@@ -67,13 +70,26 @@ func writeEngineMetrics(p *promWriter, s fsm.Stats, breakers map[string]bool) {
 	p.sample("rin_lag_seconds_sum", s.LagSeconds)
 	p.sample("rin_lag_seconds_count", float64(s.LagCount))
 
-	p.family("rin_breaker_open", "gauge", "1 while the endpoint's circuit breaker holds its jobs after transient errors.")
-	for _, ep := range slices.Sorted(maps.Keys(breakers)) {
-		v := 0.0
-		if breakers[ep] {
-			v = 1
+	// Held scopes: an environment fault (access denied, missing table,
+	// expired credentials, read-only cluster, ...) holds its scope until it
+	// heals. Every scope kind is always reported, so alerts see 0, not absence.
+	count := map[string]int{}
+	for _, h := range holds {
+		count[h.Scope]++
+	}
+	p.family("rin_held_scopes", "gauge", "Scopes held behind a breaker after an environment fault, by kind (endpoint, table, credentials, bucket).")
+	for _, kind := range []fsm.Scope{fsm.ScopeEndpoint, fsm.ScopeTable, fsm.ScopeCredentials, fsm.ScopeBucket} {
+		p.sample("rin_held_scopes", float64(count[kind.String()]), "scope", kind.String())
+	}
+	p.family("rin_hold_seconds", "gauge", "How long each held scope has been held.")
+	for _, h := range holds {
+		p.sample("rin_hold_seconds", time.Since(h.Since).Seconds(), "scope", h.Scope, "name", h.Name)
+	}
+	p.family("rin_breaker_open", "gauge", "1 while an endpoint is held (kept for dashboards of earlier versions; see rin_held_scopes).")
+	for _, h := range holds {
+		if h.Scope == fsm.ScopeEndpoint.String() {
+			p.sample("rin_breaker_open", 1, "endpoint", h.Name)
 		}
-		p.sample("rin_breaker_open", v, "endpoint", ep)
 	}
 }
 

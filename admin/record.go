@@ -27,6 +27,7 @@ type Record struct {
 	LastError   string        `json:"last_error"`
 	NextAttempt *time.Time    `json:"next_attempt"`
 	Rows        int64         `json:"rows"`
+	SkippedRows int64         `json:"skipped_rows"` // rows of this object skipped under MAXERROR
 	BatchID     string        `json:"batch_id"`
 	EventTime   *time.Time    `json:"event_time"`
 	Created     time.Time     `json:"created"`
@@ -41,7 +42,7 @@ func NewRecord(j journal.Job) Record {
 		Bucket: j.Bucket, Key: j.Key, Version: j.Version, Size: j.Size,
 		Endpoint: j.Endpoint, Schema: j.Schema, Table: j.Table,
 		Attempts: j.Attempts, LastError: j.LastError, NextAttempt: timePtr(j.NextAttempt),
-		Rows: j.Rows, BatchID: j.BatchID, EventTime: timePtr(j.EventTime),
+		Rows: j.Rows, SkippedRows: j.SkippedRows, BatchID: j.BatchID, EventTime: timePtr(j.EventTime),
 		Created: j.Created, Updated: j.Updated, CopiedAt: timePtr(j.CopiedAt),
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rinhq/rin/fsm"
 	"github.com/rinhq/rin/journal"
 )
 
@@ -43,6 +44,11 @@ type Health struct {
 	Version string    `json:"version"`
 	Journal string    `json:"journal"` // absolute path
 	Started time.Time `json:"started"`
+	// Problems say why Status is "degraded" rather than "ok": rin runs,
+	// but something needs a person before data is lost.
+	Problems []string `json:"problems,omitempty"`
+	// Held lists the scopes an environment fault holds (jobs wait).
+	Held []fsm.Hold `json:"held,omitempty"`
 }
 
 // Server is the running admin interface.
@@ -153,7 +159,7 @@ type handler struct {
 // user, or a web page in a local browser, can reach a loopback port.
 func (h *handler) routes(readOnly bool) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, h.health) })
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, h.healthNow()) })
 	mux.HandleFunc("GET /metrics", h.metrics)
 	mux.HandleFunc("GET /v1/jobs", h.dump)
 	mux.HandleFunc("GET /v1/rejected", h.rejected)
@@ -168,6 +174,26 @@ func (h *handler) routes(readOnly bool) http.Handler {
 	mux.HandleFunc("POST /v1/requeue", change(h.requeue))
 	mux.HandleFunc("POST /v1/forget", change(h.forget))
 	return h.recoverPanics(mux)
+}
+
+// healthNow is /healthz's answer: degraded when the oldest message rin
+// holds has reached 75% of the queue's retention (SQS would delete it
+// unread at 100%). It stays 200 either way: a restart would not help, a
+// person would.
+func (h *handler) healthNow() Health {
+	out := h.health
+	if h.engine == nil {
+		return out
+	}
+	s := h.engine.Stats()
+	if s.RetentionAtRisk() {
+		out.Status = "degraded"
+		out.Problems = append(out.Problems, fmt.Sprintf("the oldest undeleted message is %s old, %.0f%% of the queue's retention (%s): SQS deletes it unread at the limit",
+			time.Duration(s.OldestMessageAgeSeconds*float64(time.Second)).Round(time.Second), 100*s.OldestMessageAgeSeconds/s.RetentionSeconds,
+			time.Duration(s.RetentionSeconds*float64(time.Second))))
+	}
+	out.Held = h.engine.Holds()
+	return out
 }
 
 // recoverPanics answers a request whose handler panicked with an error.

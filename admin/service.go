@@ -41,7 +41,7 @@ type Requeuer interface {
 type Engine interface {
 	Requeuer
 	Stats() fsm.Stats
-	BreakerOpen() map[string]bool
+	Holds() []fsm.Hold
 }
 
 // RequeueRequest names the jobs to requeue: IDs, or every failed job

@@ -23,8 +23,12 @@ type Stats struct {
 	UndeletedMessages int `json:"undeleted_messages"`
 	// RejectedMessages are SQS messages rin could not parse, kept in the
 	// journal (rin-journal rejected lists them).
-	RejectedMessages int       `json:"rejected_messages"`
-	Generated        time.Time `json:"generated"`
+	RejectedMessages int `json:"rejected_messages"`
+	// PartialLoads are the jobs whose COPY committed with rows of their
+	// object skipped under MAXERROR, and SkippedRows those rows.
+	PartialLoads int       `json:"partial_loads"`
+	SkippedRows  int64     `json:"skipped_rows"`
+	Generated    time.Time `json:"generated"`
 }
 
 // TargetStats counts one target's jobs by state.
@@ -43,7 +47,9 @@ type OldestPending struct {
 	AgeSeconds float64       `json:"age_seconds"`
 }
 
-// ErrorCount is one distinct error and how many jobs carry it.
+// ErrorCount is one distinct error and how many jobs carry it. Errors are
+// grouped by their normalized text (errnorm.go); Example names one job whose
+// full text rin-journal dump shows.
 type ErrorCount struct {
 	Error    string    `json:"error"`
 	Jobs     int       `json:"jobs"`
@@ -90,6 +96,10 @@ func (l *Local) Stats(ctx context.Context, o StatsOptions) (Stats, error) {
 				targets[j.Target] = t
 			}
 			t[j.State]++
+			if j.SkippedRows > 0 {
+				st.PartialLoads++
+				st.SkippedRows += j.SkippedRows
+			}
 			if j.State.Pending() && (st.OldestPending == nil || j.Created.Before(st.OldestPending.Created)) {
 				st.OldestPending = &OldestPending{ID: j.ID, State: j.State, Target: j.Target, URI: j.URI(), Created: j.Created}
 			}
@@ -128,7 +138,7 @@ func countError(errs map[string]*ErrorCount, j journal.Job, now time.Time, since
 	if since > 0 && now.Sub(j.Updated) > since {
 		return
 	}
-	msg := j.LastError
+	msg := normalizeError(j.LastError)
 	if len(msg) > maxErrorLen {
 		msg = msg[:maxErrorLen] + "…"
 	}

@@ -72,8 +72,8 @@
 //	  initial_interval        1s
 //	  max_interval            30s (also the longest gap between probes of an endpoint held by an outage)
 //	  multiplier              2
-//	  max_attempts            3: permanent errors park the job as failed after this many
-//	  max_elapsed             0: transient errors are retried forever
+//	  max_attempts            3: an object's own fault (bad data, object gone) parks its job as failed after this many
+//	  max_elapsed             0: jobs held by environment faults wait forever (else: parked after this long)
 //	receive:
 //	  receivers               2 concurrent ReceiveMessage loops
 //	  max_messages            10 per call (1-10)

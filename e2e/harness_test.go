@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/rinhq/rin/admin"
 	"github.com/rinhq/rin/journal"
 	"github.com/rinhq/rin/stack"
 	"github.com/rinhq/rin/stack/stacktest"
@@ -358,6 +359,25 @@ func (e *env) jobs() map[journal.State][]journal.Job {
 			return nil
 		})
 	})
+	return out
+}
+
+// liveJobs asks a running rin for its jobs over the admin socket.
+func (e *env) liveJobs() map[journal.State][]admin.Record {
+	e.t.Helper()
+	ctx := context.Background()
+	c, err := admin.Dial(ctx, filepath.Join(e.dir, "rin.sock"))
+	if err != nil {
+		e.t.Fatalf("admin socket: %v", err)
+	}
+	defer c.Close()
+	out := map[journal.State][]admin.Record{}
+	if err := c.Dump(ctx, admin.Filter{}, func(r admin.Record) error {
+		out[r.State] = append(out[r.State], r)
+		return nil
+	}); err != nil {
+		e.t.Fatalf("dump: %v", err)
+	}
 	return out
 }
 

@@ -69,12 +69,12 @@ func TestRetryWithBackoffThenSuccess(t *testing.T) {
 	e.table("foo")
 	cfg := e.writeConfig("config.yaml", fooTarget, "")
 	sim := e.st.Redshift()
-	// Two transient failures (the endpoint is held and probed), then one
+	// Two endpoint failures (the endpoint is held and probed), then one
 	// data error (retried after backoff), then success.
 	sim.FailNextCopies(2, "57P01", "terminating connection due to administrator command")
 	e.putAndNotify("foo/1.json", 5)
 	p := e.start("-config", cfg)
-	e.waitFor(30*time.Second, "two transient failures", func() bool { return countLines(e, "transient error") >= 2 })
+	e.waitFor(30*time.Second, "two transient failures", func() bool { return countLines(e, "environment fault") >= 2 })
 	sim.FailNextCopies(1, "XX000", "Load into table 'foo' failed. Check 'stl_load_errors' system table for details.")
 	e.waitFor(60*time.Second, "row loaded", func() bool { return len(e.rowsBySource("foo")) == 1 })
 	e.waitFor(30*time.Second, "queue empty", e.queueEmpty)
@@ -88,27 +88,47 @@ func TestRetryWithBackoffThenSuccess(t *testing.T) {
 	e.assertNoSecrets()
 }
 
-func TestPermanentErrorParksJobOthersContinue(t *testing.T) {
+// A missing table holds its target only: the other target loads, the held
+// jobs stay received (never failed, their messages kept), and creating the
+// table lets them load without a restart or a requeue.
+func TestMissingTableHoldsTargetOthersLoad(t *testing.T) {
 	e := newEnv(t)
-	e.table("foo") // "missing" is never created
-	cfg := e.writeConfig("config.yaml", fooTarget+"  - redshift: {table: missing}\n    s3: {key_prefix: bad/}\n", "")
-	var keys []string
-	for i := 0; i < 5; i++ {
+	e.table("foo") // "later" is created mid-test
+	cfg := e.writeConfig("config.yaml", fooTarget+"  - redshift: {table: later}\n    s3: {key_prefix: later/}\n", "")
+	var keys, later []string
+	for i := 0; i < 20; i++ {
 		k := fmt.Sprintf("foo/%d.json", i)
 		keys = append(keys, k)
 		e.putAndNotify(k, 2)
 	}
-	e.putAndNotify("bad/1.json", 2)
-	code, out := e.run(2*time.Minute, "-config", cfg, "-batch")
-	if code != 0 {
-		t.Fatalf("rin -batch exited %d: %s", code, tail([]byte(out), 3000))
+	for i := 0; i < 10; i++ {
+		k := fmt.Sprintf("later/%d.json", i)
+		later = append(later, k)
+		e.putAndNotify(k, 3)
 	}
+	p := e.start("-config", cfg)
+	e.waitFor(60*time.Second, "the other target loaded", func() bool { return len(e.rowsBySource("foo")) == 20 })
+	e.waitFor(30*time.Second, "the table held", func() bool { return e.logsContain("scope=table") })
+	time.Sleep(2 * time.Second) // a few probes
+	jobs := e.liveJobs()
+	if len(jobs[journal.Failed]) != 0 || len(jobs[journal.Received]) != 10 {
+		t.Fatalf("while the table is missing: %d failed, %d received; want 0 and 10", len(jobs[journal.Failed]), len(jobs[journal.Received]))
+	}
+	for _, j := range jobs[journal.Received] {
+		if !strings.Contains(j.LastError, "does not exist") || j.Attempts == 0 {
+			t.Fatalf("held job without its attempts and last error: %+v", j)
+		}
+	}
+	if probes := countLines(e, "environment fault"); probes > 12 {
+		t.Errorf("%d COPY attempts into the missing table in a few seconds; want a few probes", probes)
+	}
+	e.table("later")
+	e.waitFor(60*time.Second, "held jobs loaded after the table was created", func() bool { return len(e.rowsBySource("later")) == 10 })
+	e.waitFor(30*time.Second, "queue empty", e.queueEmpty)
+	p.stop(t)
 	e.assertExactlyOnce("foo", keys, 2)
-	e.assertSettled(1)
-	failed := e.jobs()[journal.Failed]
-	if len(failed) != 1 || failed[0].Key != "bad/1.json" || !strings.Contains(failed[0].LastError, "does not exist") || failed[0].Attempts != 2 {
-		t.Fatalf("failed jobs = %+v", failed)
-	}
+	e.assertExactlyOnce("later", later, 3)
+	e.assertSettled(0)
 }
 
 func TestSigkillMidRunThenRestart(t *testing.T) {
@@ -262,7 +282,7 @@ func TestReadOnlyOutageHoldsThenDrains(t *testing.T) {
 	p := e.start("-config", cfg)
 	const outage = 6 * time.Second
 	time.Sleep(outage)
-	attempts := countLines(e, "copy failed with a transient error")
+	attempts := countLines(e, "environment fault")
 	sim.SetReadOnly(false)
 	recovered := time.Now()
 	e.waitFor(60*time.Second, "all loaded", func() bool { return len(e.rowsBySource("foo")) == 40 })

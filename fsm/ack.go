@@ -219,8 +219,10 @@ const sqsMaxVisibility = 12 * time.Hour
 
 // heartbeatLoop keeps the messages of pending jobs invisible, so SQS never
 // hands one to another consumer mid-COPY, and held jobs cause no
-// receive/retry storm while an endpoint is down. Past SQS's 12-hour limit a
-// message is let go: its redelivery maps onto the same pending jobs.
+// receive/retry storm while a scope is held. SQS allows 12 hours of
+// invisibility per delivery; past that a message is let go, and its
+// redelivery (a new handle, a new window) maps onto the same pending jobs.
+// The loop also watches the queue's retention (retention.go).
 func (e *Engine) heartbeatLoop(ctx context.Context, done <-chan struct{}) {
 	every := max(e.opts.Receive.Visibility/3, 200*time.Millisecond)
 	tick := time.NewTicker(every)
@@ -237,12 +239,13 @@ func (e *Engine) heartbeatLoop(ctx context.Context, done <-chan struct{}) {
 		e.mu.Lock()
 		var handles []string
 		for _, m := range e.msgs {
-			if m.deleting || e.messageDone(m) || now.Sub(m.firstSeen)+e.opts.Receive.Visibility >= sqsMaxVisibility {
+			if m.deleting || e.messageDone(m) || now.Sub(m.delivered)+e.opts.Receive.Visibility >= sqsMaxVisibility {
 				continue
 			}
 			handles = append(handles, m.handle)
 		}
 		e.mu.Unlock()
+		e.watchRetention(now)
 		if len(handles) == 0 {
 			continue
 		}

@@ -6,19 +6,21 @@ import (
 	"github.com/cenkalti/backoff/v4"
 )
 
-// breaker holds an endpoint's jobs while it fails with transient errors.
+// breaker holds one scope's jobs while an environment fault lasts.
 //
 // Without it every pending job would send its own COPY at each retry, which
-// during a Redshift resize (read-only for minutes to hours) means a storm of
-// doomed COPYs. With it, an endpoint that fails is "open": only one batch at
-// a time probes it, at backoff intervals; the first success closes it and
-// the backlog drains at full speed.
+// during a Redshift resize or an IAM policy rollout (minutes to hours) means
+// a storm of doomed COPYs. With it, a scope that fails is "open": only one
+// batch of one job at a time probes it, at capped exponential intervals; the
+// first success closes it and the backlog drains at full speed.
 type breaker struct {
 	open    bool
 	probing bool      // a probe batch is in flight
 	probeAt time.Time // when the next probe may start
 	bo      *backoff.ExponentialBackOff
 	fails   int
+	since   time.Time // when it opened
+	lastErr string
 }
 
 func newBreaker(r RetryOptions) *breaker {
@@ -26,7 +28,7 @@ func newBreaker(r RetryOptions) *breaker {
 	bo.InitialInterval = r.InitialInterval
 	bo.MaxInterval = r.MaxInterval
 	bo.Multiplier = r.Multiplier
-	bo.MaxElapsedTime = 0 // the breaker never gives up; jobs do, by MaxElapsed
+	bo.MaxElapsedTime = 0 // the breaker never gives up: nothing is parked for the environment
 	bo.Reset()
 	return &breaker{bo: bo}
 }
@@ -42,11 +44,15 @@ func (b *breaker) allow(now time.Time) (ok, probe bool) {
 	return true, true
 }
 
-// failure records a transient failure and schedules the next probe.
-func (b *breaker) failure(now time.Time) time.Duration {
+// failure records a failure and schedules the next probe.
+func (b *breaker) failure(now time.Time, err error) time.Duration {
+	if !b.open {
+		b.since = now
+	}
 	b.fails++
 	b.open = true
 	b.probing = false
+	b.lastErr = err.Error()
 	d := b.bo.NextBackOff()
 	b.probeAt = now.Add(d)
 	return d
@@ -55,5 +61,6 @@ func (b *breaker) failure(now time.Time) time.Duration {
 // success closes the breaker.
 func (b *breaker) success() {
 	b.open, b.probing, b.fails = false, false, 0
+	b.since, b.lastErr = time.Time{}, ""
 	b.bo.Reset()
 }

@@ -41,10 +41,13 @@ type Destination struct {
 	SQLOption string
 	Region    string
 	Manifest  bool // load through a manifest of exact URLs
+	// Bucket is the objects' bucket: a batch reads one bucket, so a fault
+	// of that bucket (access denied, wrong region) holds it alone.
+	Bucket string
 }
 
 func destinationOf(j *journal.Job) Destination {
-	return Destination{Endpoint: j.Endpoint, Schema: j.Schema, Table: j.Table, SQLOption: j.SQLOption, Region: j.Region, Manifest: j.Manifest}
+	return Destination{Endpoint: j.Endpoint, Schema: j.Schema, Table: j.Table, SQLOption: j.SQLOption, Region: j.Region, Manifest: j.Manifest, Bucket: j.Bucket}
 }
 
 // Batch is one COPY's worth of jobs.
@@ -58,6 +61,10 @@ type Batch struct {
 type Result struct {
 	Rows    int64           // rows the COPY loaded
 	Skipped map[string]bool // job ids the ledger already held: not loaded again
+	// RowsSkipped counts, per job id, the rows of its object that Redshift
+	// rejected and skipped under MAXERROR (stl_load_errors) while the COPY
+	// still committed. A partial load is a load, but never a silent one.
+	RowsSkipped map[string]int64
 }
 
 // Options are the engine's knobs; config.Config supplies them in rin.
@@ -81,6 +88,10 @@ type ReceiveOptions struct {
 	WaitTime    time.Duration
 	Visibility  time.Duration
 	MaxPending  int // receiving pauses while this many jobs are pending
+	// Retention is the queue's MessageRetentionPeriod: a message not
+	// deleted by then is gone. The engine warns (and Stats reports) when
+	// the oldest message it holds nears it. 0: unknown, no warning.
+	Retention time.Duration
 }
 
 // RetryOptions tune backoff between attempts.
@@ -171,12 +182,14 @@ type Engine struct {
 	queued    map[string]bool          // ids in ready or later
 	msgs      map[string]*pendingMessage
 	jobMsgs   map[string]map[string]bool // job id → ids of undeleted messages
-	breakers  map[string]*breaker
-	running   map[string]int // batches in flight per endpoint
-	receiving int            // receivers still running
-	adq       admitQueue     // received messages on their way into the journal (admitter.go)
-	dirty     ackDirty       // what the next ack pass looks at (ack.go)
+	holds     holds                      // breakers of held scopes (hold.go)
+	running   map[string]int             // batches in flight per endpoint
+	receiving int                        // receivers still running
+	adq       admitQueue                 // received messages on their way into the journal (admitter.go)
+	dirty     ackDirty                   // what the next ack pass looks at (ack.go)
 	stats     Stats
+	// retentionWarned is when the last retention warning was logged.
+	retentionWarned time.Time
 
 	wake    chan struct{}
 	ackWake chan struct{}
@@ -184,11 +197,24 @@ type Engine struct {
 
 // pendingMessage is an SQS message not yet deleted.
 type pendingMessage struct {
-	id        string
-	handle    string
-	jobs      []string
-	firstSeen time.Time
-	deleting  bool
+	id     string
+	handle string
+	jobs   []string
+	// delivered is when the current delivery (handle) was received: SQS
+	// lets a delivery stay hidden for 12 hours from it, and a redelivery
+	// starts a new window.
+	delivered time.Time
+	// sent is SQS's SentTimestamp: the queue's retention counts from it.
+	sent     time.Time
+	deleting bool
+}
+
+// age is how long the message has been in the queue.
+func (m *pendingMessage) age(now time.Time) time.Duration {
+	if m.sent.IsZero() {
+		return now.Sub(m.delivered)
+	}
+	return now.Sub(m.sent)
 }
 
 // New builds an engine. Run must be called to start it.
@@ -205,7 +231,7 @@ func New(j *journal.Journal, q Queue, r Router, c Copier, opts Options) *Engine 
 		queued:    map[string]bool{},
 		msgs:      map[string]*pendingMessage{},
 		jobMsgs:   map[string]map[string]bool{},
-		breakers:  map[string]*breaker{},
+		holds:     newHolds(opts.Retry),
 		running:   map[string]int{},
 		wake:      make(chan struct{}, 1),
 		ackWake:   make(chan struct{}, 1),
@@ -334,7 +360,7 @@ func (e *Engine) resume() error {
 			}
 		}
 		return tx.ForEachMessage(func(m journal.Message) error {
-			e.msgs[m.ID] = &pendingMessage{id: m.ID, handle: m.ReceiptHandle, jobs: m.Jobs, firstSeen: m.Received}
+			e.msgs[m.ID] = &pendingMessage{id: m.ID, handle: m.ReceiptHandle, jobs: m.Jobs, delivered: m.Received, sent: m.Sent}
 			for _, id := range m.Jobs {
 				e.attach(id, m.ID)
 			}

@@ -283,10 +283,10 @@ func TestBreakerHoldsEndpoint(t *testing.T) {
 	h.waitFor("20 acked", func() bool { return h.states()[journal.Acked] == 20 })
 }
 
-func TestPermanentErrorParksJob(t *testing.T) {
+func TestObjectErrorParksJob(t *testing.T) {
 	c := &fakeCopier{fail: func(b Batch) error {
 		if b.Dest.Table == "tab" {
-			return Permanent(errors.New(`relation "sch.tab" does not exist`))
+			return BadObject(errors.New(`Load into table 'tab' failed.  Check 'stl_load_errors' system table for details.`))
 		}
 		return nil
 	}}
@@ -300,7 +300,7 @@ func TestPermanentErrorParksJob(t *testing.T) {
 		defer h.engine.mu.Unlock()
 		return len(h.engine.jobMsgs) == 0 && len(h.engine.msgs) == 0 && len(h.engine.jobs) == 0
 	})
-	// Requeue after "creating the table".
+	// Requeue after "fixing the object".
 	c.mu.Lock()
 	c.fail = nil
 	c.mu.Unlock()

@@ -172,7 +172,7 @@ func (e *Engine) admit(ctx context.Context, msgs []sqsx.Message) error {
 				}
 			}
 			if len(a.ids) > 0 {
-				if err := tx.PutMessage(journal.Message{ID: a.msg.ID, ReceiptHandle: a.msg.ReceiptHandle, Jobs: a.ids, Received: now}); err != nil {
+				if err := tx.PutMessage(journal.Message{ID: a.msg.ID, ReceiptHandle: a.msg.ReceiptHandle, Jobs: a.ids, Received: now, Sent: a.msg.SentAt}); err != nil {
 					return err
 				}
 			}
@@ -283,10 +283,16 @@ func (e *Engine) register(a admission, existing map[string]journal.Job, now time
 	dup += len(a.candidates) - len(a.lookup)
 	pm := e.msgs[a.msg.ID]
 	if pm == nil {
-		pm = &pendingMessage{id: a.msg.ID, firstSeen: now}
+		pm = &pendingMessage{id: a.msg.ID}
 		e.msgs[a.msg.ID] = pm
 	}
-	pm.handle = a.msg.ReceiptHandle // a redelivery brings a new handle
+	if pm.handle != a.msg.ReceiptHandle {
+		// A (re)delivery: new handle, new 12-hour visibility window.
+		pm.handle, pm.delivered = a.msg.ReceiptHandle, now
+	}
+	if !a.msg.SentAt.IsZero() {
+		pm.sent = a.msg.SentAt
+	}
 	pm.jobs = a.ids
 	e.dirty.msgs[a.msg.ID] = true // done already if all its jobs were
 	for _, id := range a.ids {

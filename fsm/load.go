@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -29,13 +30,14 @@ func (e *Engine) load(ctx context.Context, pb plannedBatch) error {
 		e.signal(e.wake)
 		e.signal(e.ackWake)
 	}()
-	return e.attempt(ctx, pb.Batch, true)
+	return e.attempt(ctx, pb.Batch, pb.probe, true)
 }
 
 // attempt is one COPY of b: copying (durable), Copy, then the outcome
-// (durable). count says whether this attempt counts against the jobs'
-// attempts; the halves of a split batch do not count again.
-func (e *Engine) attempt(ctx context.Context, b Batch, count bool) error {
+// (durable). probe is the held scope b probes (nil if none). count says
+// whether this attempt counts against the jobs' attempts; the halves of a
+// split batch do not count again.
+func (e *Engine) attempt(ctx context.Context, b Batch, probe *holdKey, count bool) error {
 	log := e.log.With("batch_id", b.ID, "endpoint", b.Dest.Endpoint, "table", b.Dest.Schema+"."+b.Dest.Table, "jobs", len(b.Jobs))
 	for i := range b.Jobs {
 		j := &b.Jobs[i]
@@ -63,25 +65,31 @@ func (e *Engine) attempt(ctx context.Context, b Batch, count bool) error {
 	e.observeCopy(elapsed, err)
 	now := time.Now()
 
-	switch {
+	switch scope := ScopeOf(err); {
 	case err == nil:
-		e.breakerDo(b.Dest.Endpoint, func(br *breaker) { br.success() })
+		e.resumeHeld(log, func(h *holds) []holdKey { return h.succeeded(b.Dest) })
+		var skippedRows int64
 		for i := range b.Jobs {
 			j := &b.Jobs[i]
 			j.State = journal.Copied
 			j.CopiedAt = now
 			j.LastError = ""
 			j.Rows = res.Rows
+			j.SkippedRows = res.RowsSkipped[j.ID]
+			skippedRows += j.SkippedRows
 			if res.Skipped[j.ID] {
 				j.Rows = 0
 				log.Info("already loaded (ledger); not loaded again", "job_id", j.ID, "uri", j.URI())
+			}
+			if j.SkippedRows > 0 {
+				log.Warn("loaded with rows skipped (MAXERROR); see stl_load_errors", "job_id", j.ID, "uri", j.URI(), "rows_skipped", j.SkippedRows)
 			}
 		}
 		if err := e.put(b.Jobs); err != nil {
 			return err
 		}
-		log.Info("copied", "rows", res.Rows, "skipped", len(res.Skipped), "seconds", elapsed.Seconds())
-		e.count(func(s *Stats) { s.Copied += int64(len(b.Jobs)); s.Rows += res.Rows })
+		log.Info("copied", "rows", res.Rows, "skipped", len(res.Skipped), "rows_skipped", skippedRows, "seconds", elapsed.Seconds())
+		e.count(func(s *Stats) { s.Copied += int64(len(b.Jobs)); s.Rows += res.Rows; s.RowsSkipped += skippedRows })
 		return nil
 
 	case ctx.Err() != nil:
@@ -90,20 +98,20 @@ func (e *Engine) attempt(ctx context.Context, b Batch, count bool) error {
 		log.Warn("copy abandoned at shutdown", "err", err)
 		return nil
 
-	case errors.Is(err, ErrBadObject) && len(b.Jobs) > 1:
-		e.breakerDo(b.Dest.Endpoint, func(br *breaker) { br.success() })
+	case scope == ScopeObject && len(b.Jobs) > 1:
+		e.resumeHeld(log, func(h *holds) []holdKey { return h.passed(b.Dest, ScopeObject) })
 		half := len(b.Jobs) / 2
 		log.Warn("batch failed on an object; splitting to isolate it", "err", err, "halves", []int{half, len(b.Jobs) - half})
 		for _, part := range [][]journal.Job{b.Jobs[:half], b.Jobs[half:]} {
 			sub := Batch{ID: newBatchID(), Dest: b.Dest, Jobs: append([]journal.Job(nil), part...)}
-			if err := e.attempt(ctx, sub, false); err != nil {
+			if err := e.attempt(ctx, sub, nil, false); err != nil {
 				return err
 			}
 		}
 		return nil
 
-	case IsPermanent(err):
-		e.breakerDo(b.Dest.Endpoint, func(br *breaker) { br.success() })
+	case scope == ScopeObject:
+		e.resumeHeld(log, func(h *holds) []holdKey { return h.passed(b.Dest, ScopeObject) })
 		for i := range b.Jobs {
 			j := &b.Jobs[i]
 			j.LastError = err.Error()
@@ -113,29 +121,70 @@ func (e *Engine) attempt(ctx context.Context, b Batch, count bool) error {
 				log.Error("job failed: parked for a person (rin-journal requeue after fixing the cause)", "job_id", j.ID, "target", j.Target, "uri", j.URI(), "attempts", j.Attempts, "err", err)
 			} else {
 				j.State = journal.Received
-				j.NextAttempt = now.Add(e.backoff(j.PermanentErrors))
-				log.Warn("copy failed; will retry", "job_id", j.ID, "uri", j.URI(), "attempts", j.Attempts, "retry_at", j.NextAttempt, "err", err)
+				j.NextAttempt = now.Add(retryBackoff(e.opts.Retry, j.PermanentErrors))
+				log.Warn("copy failed on this object; will retry", "job_id", j.ID, "uri", j.URI(), "attempts", j.Attempts, "retry_at", j.NextAttempt, "err", err)
 			}
 		}
 		return e.put(b.Jobs)
 
-	default:
+	case scope == ScopeStatement:
 		var wait time.Duration
-		e.breakerDo(b.Dest.Endpoint, func(br *breaker) { wait = br.failure(now) })
+		e.resumeHeld(log, func(h *holds) []holdKey {
+			wait = h.statementRetry(b.Dest)
+			return h.passed(b.Dest, ScopeStatement)
+		})
 		e.count(func(s *Stats) { s.TransientErrors++ })
-		log.Warn("copy failed with a transient error; endpoint held", "err", err, "next_probe_in", wait.Round(time.Millisecond))
-		for i := range b.Jobs {
-			j := &b.Jobs[i]
-			j.LastError = err.Error()
-			j.State = journal.Received
-			j.NextAttempt = time.Time{} // the breaker decides when
-			if e.opts.Retry.MaxElapsed > 0 && now.Sub(j.Created) > e.opts.Retry.MaxElapsed {
-				j.State = journal.Failed
-				j.LastError = fmt.Sprintf("gave up after %s of transient errors: %v", e.opts.Retry.MaxElapsed, err)
-				log.Error("job failed: transient errors for too long", "job_id", j.ID, "uri", j.URI(), "err", err)
-			}
-		}
+		log.Warn("copy failed; retrying the statement", "err", err, "retry_in", wait.Round(time.Millisecond))
+		e.keepPending(log, b.Jobs, err, now.Add(wait), now)
 		return e.put(b.Jobs)
+
+	default:
+		var (
+			key    holdKey
+			wait   time.Duration
+			opened bool
+		)
+		e.resumeHeld(log, func(h *holds) []holdKey {
+			key, wait, opened = h.failed(b.Dest, scope, probe, err, now)
+			return nil
+		})
+		e.count(func(s *Stats) { s.TransientErrors++ })
+		msg := "environment fault; holding its scope (jobs stay pending, nothing is marked failed)"
+		if !opened {
+			msg = "environment fault persists; scope still held"
+		}
+		log.Warn(msg, "scope", key.scope.String(), "held", key.name, "probe", probe != nil, "err", err, "next_probe_in", wait.Round(time.Millisecond))
+		e.keepPending(log, b.Jobs, err, time.Time{}, now)
+		return e.put(b.Jobs)
+	}
+}
+
+// keepPending puts the jobs of a batch that failed for a reason that is not
+// theirs back to received, to be tried again at retryAt (zero: when their
+// scope's breaker lets them). Only retry.max_elapsed, when a person set it,
+// gives up on them.
+func (e *Engine) keepPending(log *slog.Logger, jobs []journal.Job, err error, retryAt, now time.Time) {
+	for i := range jobs {
+		j := &jobs[i]
+		j.LastError = err.Error()
+		j.State = journal.Received
+		j.NextAttempt = retryAt
+		if e.opts.Retry.MaxElapsed > 0 && now.Sub(j.Created) > e.opts.Retry.MaxElapsed {
+			j.State = journal.Failed
+			j.LastError = fmt.Sprintf("gave up after retry.max_elapsed (%s): %v", e.opts.Retry.MaxElapsed, err)
+			log.Error("job failed: retry.max_elapsed reached", "job_id", j.ID, "uri", j.URI(), "err", err)
+		}
+	}
+}
+
+// resumeHeld runs fn on the holds under the lock and logs the scopes it
+// reports healed.
+func (e *Engine) resumeHeld(log *slog.Logger, fn func(*holds) []holdKey) {
+	e.mu.Lock()
+	healed := fn(&e.holds)
+	e.mu.Unlock()
+	for _, k := range healed {
+		log.Info("held scope healed; loading resumes", "scope", k.scope.String(), "held", k.name)
 	}
 }
 
@@ -175,12 +224,12 @@ func (e *Engine) put(jobs []journal.Job) error {
 	return nil
 }
 
-// backoff is the wait before attempt n+1 after n failed attempts.
-func (e *Engine) backoff(attempts int) time.Duration {
+// retryBackoff is the wait before attempt n+1 after n failed attempts.
+func retryBackoff(r RetryOptions, attempts int) time.Duration {
 	bo := backoff.NewExponentialBackOff()
-	bo.InitialInterval = e.opts.Retry.InitialInterval
-	bo.MaxInterval = e.opts.Retry.MaxInterval
-	bo.Multiplier = e.opts.Retry.Multiplier
+	bo.InitialInterval = r.InitialInterval
+	bo.MaxInterval = r.MaxInterval
+	bo.Multiplier = r.Multiplier
 	bo.MaxElapsedTime = 0
 	bo.Reset()
 	d := bo.NextBackOff()
@@ -188,10 +237,4 @@ func (e *Engine) backoff(attempts int) time.Duration {
 		d = bo.NextBackOff()
 	}
 	return d
-}
-
-func (e *Engine) breakerDo(endpoint string, fn func(*breaker)) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	fn(e.breaker(endpoint))
 }

@@ -51,10 +51,10 @@ func (e *Engine) scheduleLoop(ctx context.Context, done <-chan struct{}, loads *
 	}
 }
 
-// plannedBatch is a batch and whether it probes an open breaker.
+// plannedBatch is a batch and the held scope it probes, if any.
 type plannedBatch struct {
 	Batch
-	probe bool
+	probe *holdKey
 }
 
 // plan picks the batches to start now and when to plan next. It works from
@@ -85,22 +85,21 @@ func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 	closing := e.receiving == 0
 	var out []plannedBatch
 	for _, d := range dests {
-		br := e.breaker(d.Endpoint)
 		for {
 			first := e.head(d)
 			if first == nil || e.running[d.Endpoint] >= e.opts.Batch.Concurrency {
 				break
 			}
-			ok, probe := br.allow(now)
+			ok, probe, until := e.holds.gate(d, now)
 			if !ok {
-				soon(br.probeAt)
+				soon(until)
 				break
 			}
 			maxFiles := e.opts.Batch.MaxFiles
 			if first.MaxFiles > 0 {
 				maxFiles = first.MaxFiles
 			}
-			if !d.Manifest || probe {
+			if !d.Manifest || probe != nil {
 				maxFiles = 1 // without a manifest every object is its own COPY; a probe risks one job
 			}
 			// Walk the queue for up to maxFiles live jobs within max_bytes.
@@ -120,15 +119,12 @@ func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 				jobs = append(jobs, j)
 			}
 			full := len(jobs) == maxFiles || i < len(q)
-			if !full && !closing && !probe {
+			if !full && !closing && probe == nil {
 				if age := now.Sub(e.readyAt[first.ID]); age < e.opts.Batch.MaxAge {
 					// Wait for the batch to fill, at most MaxAge.
 					soon(e.readyAt[first.ID].Add(e.opts.Batch.MaxAge))
 					break
 				}
-			}
-			if probe {
-				br.probing = true
 			}
 			for _, id := range q[:i] {
 				delete(e.queued, id)
@@ -144,15 +140,6 @@ func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 		}
 	}
 	return out, next
-}
-
-func (e *Engine) breaker(endpoint string) *breaker {
-	b := e.breakers[endpoint]
-	if b == nil {
-		b = newBreaker(e.opts.Retry)
-		e.breakers[endpoint] = b
-	}
-	return b
 }
 
 func newBatchID() string {

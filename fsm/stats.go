@@ -14,10 +14,11 @@ type Stats struct {
 	Duplicates      int64
 	Copied          int64
 	Rows            int64
+	RowsSkipped     int64 // rows rejected under MAXERROR by COPYs that committed
 	Acked           int64
 	Failed          int64
 	MessagesDeleted int64
-	TransientErrors int64
+	TransientErrors int64 // COPYs that failed for their environment or statement, not an object
 	ReceiveErrors   int64
 	DeleteErrors    int64
 	Copies          int64
@@ -30,6 +31,11 @@ type Stats struct {
 	LagSeconds    float64 // sum over acked jobs, S3 event time → acked
 	LagCount      int64
 	Pending       int
+	// OldestMessageAgeSeconds is the age (from SQS's SentTimestamp) of the
+	// oldest message rin holds undeleted; RetentionSeconds the queue's
+	// retention (0: unknown).
+	OldestMessageAgeSeconds float64
+	RetentionSeconds        float64
 }
 
 // Stats returns a snapshot of the counters.
@@ -39,18 +45,17 @@ func (e *Engine) Stats() Stats {
 	s := e.stats
 	s.CopyDurations = append([]int64(nil), s.CopyDurations...)
 	s.Pending = len(e.jobs)
+	s.OldestMessageAgeSeconds = e.oldestMessage(time.Now()).Seconds()
+	s.RetentionSeconds = e.opts.Receive.Retention.Seconds()
 	return s
 }
 
-// BreakerOpen reports the endpoints currently held by their breaker.
-func (e *Engine) BreakerOpen() map[string]bool {
+// Holds lists the scopes held now (endpoints, tables, credentials, buckets
+// behind an open breaker), sorted by scope and name.
+func (e *Engine) Holds() []Hold {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := map[string]bool{}
-	for ep, b := range e.breakers {
-		out[ep] = b.open
-	}
-	return out
+	return e.holds.list()
 }
 
 func (e *Engine) count(fn func(*Stats)) {

@@ -18,8 +18,10 @@ import (
 // fields in the order of encodeJob, strings as uvarint length + bytes,
 // integers as varints, times as varint Unix nanoseconds (0 for the zero
 // time), the bool as one byte. A newer format gets a new codecVersion.
+// Format 3 appends SkippedRows; format 2 records (written before it) are
+// still read.
 
-const codecVersion = 2
+const codecVersion = 3
 
 // stateCode numbers the states for the stored form; 0 is never used.
 func stateCode(s State) byte {
@@ -86,6 +88,7 @@ func encodeJob(job Job) []byte {
 	for _, t := range []time.Time{job.Created, job.Updated, job.CopiedAt} {
 		b = appendTime(b, t)
 	}
+	b = binary.AppendVarint(b, job.SkippedRows)
 	return b
 }
 
@@ -95,7 +98,7 @@ func decodeJob(v []byte) (Job, error) {
 	if len(v) < 2 {
 		return job, errTruncated
 	}
-	if v[0] != codecVersion {
+	if v[0] != codecVersion && v[0] != 2 {
 		return job, fmt.Errorf("unknown record format %d", v[0])
 	}
 	state, ok := stateOf(v[1])
@@ -123,6 +126,9 @@ func decodeJob(v []byte) (Job, error) {
 	for _, p := range []*time.Time{&job.Created, &job.Updated, &job.CopiedAt} {
 		*p = d.time()
 	}
+	if v[0] >= 3 {
+		job.SkippedRows = d.varint()
+	}
 	if d.err != nil {
 		return Job{}, d.err
 	}
@@ -135,7 +141,7 @@ func decodeJob(v []byte) (Job, error) {
 // storedState reads the state of a stored job without decoding the rest:
 // every transition needs it to move the job's index entry.
 func storedState(v []byte) (State, error) {
-	if len(v) < 2 || v[0] != codecVersion {
+	if len(v) < 2 || (v[0] != codecVersion && v[0] != 2) {
 		return "", errTruncated
 	}
 	s, ok := stateOf(v[1])

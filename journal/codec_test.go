@@ -24,8 +24,26 @@ func fullJob() Job {
 		Bucket: "bkt", Key: "logs/ü/a'b\\c/🙂.json", Version: "v-1", Size: 1 << 40,
 		EventTime: at("2026-11-25T10:00:00.123456789Z"),
 		Attempts:  7, PermanentErrors: 3, LastError: "ERROR: bad\nline", NextAttempt: at("2026-11-25T10:05:00Z"),
-		Rows: -1, BatchID: "b-42",
+		Rows: -1, BatchID: "b-42", SkippedRows: 12,
 		Created: at("2026-11-25T09:59:59Z"), Updated: at("2026-11-25T10:00:01Z"), CopiedAt: at("2026-11-25T10:00:02.5Z"),
+	}
+}
+
+// Records of format 2, written before SkippedRows existed, still read.
+func TestCodecReadsFormat2(t *testing.T) {
+	job := fullJob()
+	v := encodeJob(job)
+	old := append([]byte{2}, v[1:len(v)-1]...) // format 2: no trailing SkippedRows (12 is one varint byte)
+	got, err := decodeJob(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job.SkippedRows = 0
+	if !reflect.DeepEqual(got, job) {
+		t.Fatalf("format 2 record decoded as %+v", got)
+	}
+	if s, err := storedState(old); err != nil || s != job.State {
+		t.Fatalf("storedState of a format 2 record: %v %v", s, err)
 	}
 }
 

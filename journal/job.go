@@ -77,8 +77,11 @@ type Job struct {
 	PermanentErrors int       `json:"permanent_errors,omitempty"`
 	LastError       string    `json:"last_error,omitempty"`
 	NextAttempt     time.Time `json:"next_attempt,omitempty"`
-	Rows            int64     `json:"rows,omitempty"`
-	BatchID         string    `json:"batch_id,omitempty"`
+	Rows            int64     `json:"rows,omitempty"` // rows the COPY that loaded this job loaded (the whole batch)
+	// SkippedRows are rows of this object Redshift rejected under MAXERROR
+	// in a COPY that committed (stl_load_errors has them).
+	SkippedRows int64  `json:"skipped_rows,omitempty"`
+	BatchID     string `json:"batch_id,omitempty"`
 
 	Created  time.Time `json:"created"`
 	Updated  time.Time `json:"updated"`
@@ -108,7 +111,8 @@ type Message struct {
 	ID            string    `json:"id"`
 	ReceiptHandle string    `json:"receipt_handle"`
 	Jobs          []string  `json:"jobs"`
-	Received      time.Time `json:"received"`
+	Received      time.Time `json:"received"`      // when its current delivery was received
+	Sent          time.Time `json:"sent,omitzero"` // SQS SentTimestamp: retention counts from it
 }
 
 // Rejected is a message rin could not understand. It is kept whole so that

@@ -78,7 +78,7 @@ func (c *Copier) DB(endpoint string) (*sql.DB, error) {
 	}
 	cfg, ok := c.opts.Endpoints[endpoint]
 	if !ok {
-		return nil, fsm.Permanent(fmt.Errorf("endpoint %s is not in the config any more", endpoint))
+		return nil, errEndpointGone(endpoint)
 	}
 	db := openDB(cfg, c.opts.ClusterCredentials, c.opts.MaxConns)
 	c.pools[endpoint] = db
@@ -96,7 +96,7 @@ func (c *Copier) Copy(ctx context.Context, b fsm.Batch) (fsm.Result, error) {
 	}
 	creds, err := c.opts.Credentials.Clause(ctx)
 	if err != nil {
-		return fsm.Result{}, err
+		return fsm.Result{}, fsm.WithScope(fsm.ScopeCredentials, err)
 	}
 
 	// Write the manifest before taking the ledger lock: S3 latency should
@@ -106,7 +106,7 @@ func (c *Copier) Copy(ctx context.Context, b fsm.Batch) (fsm.Result, error) {
 	if exact {
 		mBucket = c.opts.Manifest.Bucket
 		if mBucket == "" {
-			mBucket = b.Jobs[0].Bucket
+			mBucket = b.Dest.Bucket
 		}
 		mKey = manifestKey(c.opts.Manifest.Prefix, b.ID)
 		if err := putManifest(ctx, c.opts.Store, mBucket, mKey, manifestBody(b.Jobs)); err != nil {
@@ -122,7 +122,17 @@ func (c *Copier) Copy(ctx context.Context, b fsm.Batch) (fsm.Result, error) {
 		db.SetMaxIdleConns(0)
 		db.SetMaxIdleConns(c.opts.MaxConns)
 	}
-	return res, classify(err)
+	err = classify(err)
+	switch fsm.ScopeOf(err) {
+	case fsm.ScopeCredentials:
+		// Expired or refused: the next attempt must not reuse them.
+		c.opts.Credentials.Invalidate()
+	case fsm.ScopeEndpoint:
+		// The ledger may be what failed (dropped by a person): check it
+		// again before the next COPY.
+		c.ensured.forget(b.Dest.Endpoint)
+	}
+	return res, err
 }
 
 func (c *Copier) copyTx(ctx context.Context, db *sql.DB, b fsm.Batch, creds, mBucket, mKey string) (fsm.Result, error) {
@@ -136,11 +146,11 @@ func (c *Copier) copyTx(ctx context.Context, db *sql.DB, b fsm.Batch, creds, mBu
 	todo := b.Jobs
 	if !c.opts.Ledger.Disabled {
 		if err := c.ledger.lock(ctx, tx); err != nil {
-			return res, fmt.Errorf("lock ledger %s: %w", c.ledger.name(), err)
+			return res, ledgerFault(fmt.Errorf("lock ledger %s: %w", c.ledger.name(), err))
 		}
 		loaded, err := c.ledger.loaded(ctx, tx, b.Jobs)
 		if err != nil {
-			return res, fmt.Errorf("read ledger %s: %w", c.ledger.name(), err)
+			return res, ledgerFault(fmt.Errorf("read ledger %s: %w", c.ledger.name(), err))
 		}
 		if len(loaded) > 0 {
 			res.Skipped = loaded
@@ -178,6 +188,7 @@ func (c *Copier) copyTx(ctx context.Context, db *sql.DB, b fsm.Batch, creds, mBu
 				stmts = append(stmts, s)
 			}
 		}
+		partial := allowsSkippedRows(b.Dest.SQLOption)
 		for _, s := range stmts {
 			c.log.Debug("COPY", "batch_id", b.ID, "sql", s.Redacted())
 			r, err := tx.ExecContext(ctx, s.SQL())
@@ -187,10 +198,15 @@ func (c *Copier) copyTx(ctx context.Context, db *sql.DB, b fsm.Batch, creds, mBu
 			if n, err := r.RowsAffected(); err == nil {
 				res.Rows += n
 			}
+			if partial {
+				if err := readSkippedRows(ctx, tx, todo, &res); err != nil {
+					return res, err
+				}
+			}
 		}
 		if !c.opts.Ledger.Disabled {
-			if err := c.ledger.record(ctx, tx, b.ID, todo, res.Rows, time.Now()); err != nil {
-				return res, fmt.Errorf("write ledger %s: %w", c.ledger.name(), err)
+			if err := c.ledger.record(ctx, tx, b.ID, todo, res, time.Now()); err != nil {
+				return res, ledgerFault(fmt.Errorf("write ledger %s: %w", c.ledger.name(), err))
 			}
 		}
 	}

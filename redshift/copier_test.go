@@ -84,7 +84,7 @@ func (f *fixture) job(t *testing.T, key string, rows int) journal.Job {
 func (f *fixture) batch(jobs ...journal.Job) fsm.Batch {
 	return fsm.Batch{
 		ID:   fmt.Sprintf("b%d", time.Now().UnixNano()),
-		Dest: fsm.Destination{Endpoint: f.ep.Endpoint(), Schema: f.schema, Table: "t", SQLOption: "JSON 'auto'", Region: "us-east-1", Manifest: true},
+		Dest: fsm.Destination{Endpoint: f.ep.Endpoint(), Schema: f.schema, Table: "t", SQLOption: "JSON 'auto'", Region: "us-east-1", Manifest: true, Bucket: f.bucket},
 		Jobs: jobs,
 	}
 }

@@ -42,3 +42,12 @@ func (c CopyCredentials) Clause(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("COPY credentials: set credentials.aws_iam_role or credentials.aws_access_key_id/aws_secret_access_key")
 	}
 }
+
+// Invalidate drops cached credentials of the default chain, so the next
+// Clause fetches fresh ones: called when Redshift reports them expired or
+// refused. Static keys and roles have nothing to refresh.
+func (c CopyCredentials) Invalidate() {
+	if inv, ok := c.Provider.(interface{ Invalidate() }); ok {
+		inv.Invalidate()
+	}
+}

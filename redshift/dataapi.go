@@ -100,7 +100,7 @@ func (c *DataAPICopier) Copy(ctx context.Context, b fsm.Batch) (fsm.Result, erro
 	res := fsm.Result{Skipped: map[string]bool{}}
 	cfg, ok := c.opts.Endpoints[b.Dest.Endpoint]
 	if !ok {
-		return res, fsm.Permanent(fmt.Errorf("endpoint %s is not in the config any more", b.Dest.Endpoint))
+		return res, errEndpointGone(b.Dest.Endpoint)
 	}
 	db := dataTarget(cfg)
 	if err := c.ensureLedger(ctx, b.Dest.Endpoint, db); err != nil {

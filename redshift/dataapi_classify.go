@@ -3,7 +3,6 @@ package redshift
 import (
 	"context"
 	"errors"
-	"strings"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -11,14 +10,13 @@ import (
 	"github.com/rinhq/rin/fsm"
 )
 
-// classifyDataAPI marks a Data API error for the engine, like classify does
-// for lib/pq. Data API errors carry no SQLSTATE, so a failed statement is
-// judged by its message, and an API error by its type and HTTP status:
-// refused requests and missing privileges are permanent; throttling, 5xx,
-// network trouble and anything unrecognised are transient.
+// classifyDataAPI marks a Data API error with its scope, like classify
+// does for lib/pq. A failed statement carries no SQLSTATE, only Redshift's
+// text, which faultScope reads the same way; an API error is judged by its
+// type and HTTP status.
 func classifyDataAPI(err error) error {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		fsm.IsPermanent(err) {
+	var f *fsm.Fault
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &f) {
 		return err
 	}
 	var unknown *outcomeUnknown
@@ -27,7 +25,7 @@ func classifyDataAPI(err error) error {
 	}
 	var se *statementError
 	if errors.As(err, &se) {
-		return classifyStatement(err, se)
+		return fsm.WithScope(statementScope(se), err)
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
@@ -36,36 +34,26 @@ func classifyDataAPI(err error) error {
 			return err
 		}
 		switch ae.ErrorCode() {
-		case "ValidationException", "AccessDeniedException", "ResourceNotFoundException":
-			return fsm.Permanent(err)
+		case "ValidationException":
+			// The request rin built was refused: a name or option of the
+			// target's (Data API validates SQL parameters, not data).
+			return fsm.WithScope(fsm.ScopeTable, err)
+		case "ActiveStatementsExceededException", "BatchExecuteStatementException", "ThrottlingException":
+			return fsm.WithScope(fsm.ScopeStatement, err)
 		}
 	}
-	return err
+	return err // the endpoint's: API refused, cluster or workgroup unreachable
 }
 
-// classifyStatement judges a failed statement by its message. Load errors
-// (the data, a missing object) are the object's fault only when the COPY
-// is what failed.
-func classifyStatement(err error, se *statementError) error {
-	msg := strings.ToLower(se.message)
-	isCopy := se.kind == "COPY" || se.kind == ""
-	switch {
-	case se.status == "ABORTED", se.guard():
-		return err
-	case containsAny(msg, "read-only", "read only", "serializable isolation", "deadlock", "could not connect",
-		"connection", "terminat", "timeout", "timed out", "throttl", "rate exceeded", "canceling statement",
-		"try again", "resize", "temporarily", "out of memory", "disk full"):
-		return err
-	case containsAny(msg, "permission denied", "access denied", "not authorized"):
-		return fsm.Permanent(err)
-	case isCopy && containsAny(msg, "load into table", "stl_load_errors", "sys_load_error_detail", "manifest",
-		"s3 object", "s3serviceexception", "s3 prefix", "invalid", "delimiter", "parse", "malformed",
-		"decompress", "gzip", "zstd", "bzip2", "violates", "out of range", "value too long", "extra data", "missing data"):
-		return fsm.BadObject(err)
-	case containsAny(msg, "does not exist", "syntax error", "not supported", "unsupported", "must be specified",
-		"unknown", "invalid"):
-		return fsm.Permanent(err)
-	default:
-		return err
+// statementScope judges a failed statement. Only the COPY can fail on an
+// object: a load error text from any other statement is the statement's.
+func statementScope(se *statementError) fsm.Scope {
+	if se.status == "ABORTED" || se.guard() {
+		return fsm.ScopeStatement
 	}
+	s := faultScope("", se.message, "")
+	if s == fsm.ScopeObject && se.kind != "COPY" && se.kind != "" {
+		return fsm.ScopeStatement
+	}
+	return s
 }

@@ -164,14 +164,14 @@ func TestDataAPIGuardAbortsAndRetrySkips(t *testing.T) {
 	}
 }
 
-// A missing table is the destination's fault: permanent, not the object's.
-func TestDataAPIMissingTablePermanent(t *testing.T) {
+// A missing table is the table's fault, never the object's.
+func TestDataAPIMissingTableHoldsTable(t *testing.T) {
 	f := newDataFixture(t, config.Ledger{})
 	b := f.batch(f.job(t, "m/1", 1))
 	b.Dest.Table = "nope"
 	_, err := f.copier.Copy(t.Context(), b)
-	if !fsm.IsPermanent(err) || errors.Is(err, fsm.ErrBadObject) || !strings.Contains(err.Error(), "COPY") {
-		t.Fatalf("err = %v; want permanent, not bad object, naming the COPY", err)
+	if fsm.ScopeOf(err) != fsm.ScopeTable || errors.Is(err, fsm.ErrBadObject) || !strings.Contains(err.Error(), "COPY") {
+		t.Fatalf("err = %v (scope %s); want the table's, not a bad object, naming the COPY", err, fsm.ScopeOf(err))
 	}
 	if strings.Contains(err.Error(), "secret") {
 		t.Fatalf("error shows the credentials: %v", err)

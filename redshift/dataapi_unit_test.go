@@ -27,39 +27,32 @@ func TestClassifyDataAPI(t *testing.T) {
 		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 503}},
 		Err:      &smithy.GenericAPIError{Code: "ServiceUnavailable", Message: "try later"},
 	}}
-	const permanent, bad, transient = "permanent", "bad object", "transient"
 	for _, c := range []struct {
 		err  error
-		want string
+		want fsm.Scope
 	}{
-		{stmt("COPY", `ERROR: relation "s.t" does not exist`), permanent},
-		{stmt("COPY", "ERROR: Load into table 't' failed. Check 'sys_load_error_detail' system table for details."), bad},
-		{stmt("COPY", "ERROR: Manifest file entry 's3://b/k' is mandatory but the S3 object does not exist"), bad},
-		{stmt("COPY", `ERROR: invalid input syntax for type integer: "x"`), bad},
-		{stmt("INSERT ledger", `ERROR: invalid input syntax for type timestamp`), permanent},
-		{stmt("COPY", "ERROR: permission denied for relation t"), permanent},
-		{stmt("LOCK ledger", "ERROR: cannot execute LOCK in a read-only transaction"), transient},
-		{stmt("COPY", "ERROR: 1023 Serializable isolation violation on table"), transient},
-		{stmt("COPY", "ERROR: something new"), transient},
-		{&statementError{status: "ABORTED", message: "Query cancelled by user.", failed: -1}, transient},
-		{&statementError{status: "FAILED", message: "ERROR: division by zero", failed: 2, isGuard: true}, transient},
-		{fmt.Errorf("x: %w", &types.ValidationException{Message: new(string)}), permanent},
-		{&types.ActiveStatementsExceededException{}, transient},
-		{&smithy.GenericAPIError{Code: "ThrottlingException"}, transient},
-		{http5xx, transient},
-		{&outcomeUnknown{id: "i", err: &types.ResourceNotFoundException{}}, transient},
-		{errors.New("dial tcp: connection refused"), transient},
+		{stmt("COPY", `ERROR: relation "s.t" does not exist`), fsm.ScopeTable},
+		{stmt("COPY", "ERROR: Load into table 't' failed. Check 'sys_load_error_detail' system table for details."), fsm.ScopeObject},
+		{stmt("COPY", "ERROR: Manifest file entry 's3://b/k' is mandatory but the S3 object does not exist"), fsm.ScopeObject},
+		{stmt("COPY", `ERROR: invalid input syntax for type integer: "x"`), fsm.ScopeObject},
+		{stmt("INSERT ledger", `ERROR: invalid input syntax for type timestamp`), fsm.ScopeStatement},
+		{stmt("COPY", "ERROR: permission denied for relation t"), fsm.ScopeTable},
+		{stmt("COPY", "ERROR: Problem reading manifest file - S3ServiceException:Access Denied,Status 403,Error AccessDenied,Rid X,ExtRid Y,CanRetry 1"), fsm.ScopeBucket},
+		{stmt("COPY", "ERROR: User arn:aws:redshift:us-east-1:123456789012:dbuser:c/rin is not authorized to assume IAM Role arn:aws:iam::123456789012:role/r"), fsm.ScopeCredentials},
+		{stmt("LOCK ledger", "ERROR: cannot execute LOCK in a read-only transaction"), fsm.ScopeEndpoint},
+		{stmt("COPY", "ERROR: 1023 Serializable isolation violation on table"), fsm.ScopeStatement},
+		{stmt("COPY", "ERROR: something new"), fsm.ScopeStatement},
+		{&statementError{status: "ABORTED", message: "Query cancelled by user.", failed: -1}, fsm.ScopeStatement},
+		{&statementError{status: "FAILED", message: "ERROR: division by zero", failed: 2, isGuard: true}, fsm.ScopeStatement},
+		{fmt.Errorf("x: %w", &types.ValidationException{Message: new(string)}), fsm.ScopeTable},
+		{&types.ActiveStatementsExceededException{}, fsm.ScopeStatement},
+		{&smithy.GenericAPIError{Code: "ThrottlingException"}, fsm.ScopeStatement},
+		{http5xx, fsm.ScopeEndpoint},
+		{&outcomeUnknown{id: "i", err: &types.ResourceNotFoundException{}}, fsm.ScopeEndpoint},
+		{errors.New("dial tcp: connection refused"), fsm.ScopeEndpoint},
 	} {
-		got := classifyDataAPI(c.err)
-		kind := transient
-		switch {
-		case errors.Is(got, fsm.ErrBadObject):
-			kind = bad
-		case fsm.IsPermanent(got):
-			kind = permanent
-		}
-		if kind != c.want {
-			t.Errorf("%v: %s, want %s", c.err, kind, c.want)
+		if got := fsm.ScopeOf(classifyDataAPI(c.err)); got != c.want {
+			t.Errorf("%v: %s, want %s", c.err, got, c.want)
 		}
 	}
 	if err := classifyDataAPI(context.Canceled); err != context.Canceled {
@@ -122,7 +115,7 @@ func TestDispatch(t *testing.T) {
 	if res, err := d.Copy(context.Background(), fsm.Batch{Dest: fsm.Destination{Endpoint: "e1"}}); err != nil || res.Rows != 7 {
 		t.Fatalf("e1: %v %v", res, err)
 	}
-	if _, err := d.Copy(context.Background(), fsm.Batch{Dest: fsm.Destination{Endpoint: "gone"}}); !fsm.IsPermanent(err) {
+	if _, err := d.Copy(context.Background(), fsm.Batch{Dest: fsm.Destination{Endpoint: "gone"}}); fsm.ScopeOf(err) != fsm.ScopeEndpoint || !strings.Contains(err.Error(), "not in the config") {
 		t.Fatalf("unknown endpoint: %v", err)
 	}
 }

@@ -2,7 +2,6 @@ package redshift
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/rinhq/rin/fsm"
 )
@@ -18,7 +17,7 @@ var _ fsm.Copier = Dispatch(nil)
 func (d Dispatch) Copy(ctx context.Context, b fsm.Batch) (fsm.Result, error) {
 	c, ok := d[b.Dest.Endpoint]
 	if !ok {
-		return fsm.Result{}, fsm.Permanent(fmt.Errorf("endpoint %s is not in the config any more", b.Dest.Endpoint))
+		return fsm.Result{}, errEndpointGone(b.Dest.Endpoint)
 	}
 	return c.Copy(ctx, b)
 }

@@ -31,14 +31,36 @@ func (l ledger) createSQL() string {
 	s3_uri         VARCHAR(4096),
 	object_version VARCHAR(1024),
 	row_count      BIGINT,
-	loaded_at      TIMESTAMP
+	loaded_at      TIMESTAMP,
+	skipped_rows   BIGINT DEFAULT 0
 )`
 }
 
-// ensure creates the ledger table when missing.
+// addSkippedRowsSQL upgrades a ledger created before skipped_rows existed.
+func (l ledger) addSkippedRowsSQL() string {
+	return `ALTER TABLE ` + l.name() + ` ADD COLUMN skipped_rows BIGINT DEFAULT 0`
+}
+
+// ensure creates the ledger table when missing, and adds the columns a
+// ledger of an older rin lacks.
 func (l ledger) ensure(ctx context.Context, db *sql.DB) error {
-	_, err := db.ExecContext(ctx, l.createSQL())
+	if _, err := db.ExecContext(ctx, l.createSQL()); err != nil {
+		return l.ensureErr(classify(err))
+	}
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'skipped_rows'`,
+		l.schemaOrPublic(), l.table).Scan(&n)
+	if err == nil && n == 0 {
+		_, err = db.ExecContext(ctx, l.addSkippedRowsSQL())
+	}
 	return l.ensureErr(classify(err))
+}
+
+func (l ledger) schemaOrPublic() string {
+	if l.schema == "" {
+		return "public"
+	}
+	return l.schema
 }
 
 // ensureErr explains a classified failure to create the ledger.
@@ -46,8 +68,10 @@ func (l ledger) ensureErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	if fsm.IsPermanent(err) {
-		return fmt.Errorf("create ledger table %s (grant rin CREATE on the schema, or create the table yourself; see README): %w", l.name(), err)
+	if fsm.ScopeOf(err) == fsm.ScopeTable {
+		// No privilege or no schema: nothing loads on this endpoint until a
+		// person fixes it, so it holds the endpoint, not a table.
+		return fsm.WithScope(fsm.ScopeEndpoint, fmt.Errorf("create ledger table %s (grant rin CREATE on the schema, or create the table yourself; see README): %w", l.name(), err))
 	}
 	return fmt.Errorf("create ledger table %s: %w", l.name(), err)
 }
@@ -92,21 +116,22 @@ func (l ledger) loaded(ctx context.Context, tx *sql.Tx, jobs []journal.Job) (map
 	return out, nil
 }
 
-// record inserts one ledger row per job.
-func (l ledger) record(ctx context.Context, tx *sql.Tx, batchID string, jobs []journal.Job, rows int64, now time.Time) error {
-	const cols = 7
+// record inserts one ledger row per job, with the rows its COPY loaded and
+// the rows of its object that MAXERROR skipped.
+func (l ledger) record(ctx context.Context, tx *sql.Tx, batchID string, jobs []journal.Job, res fsm.Result, now time.Time) error {
+	const cols = 8
 	for start := 0; start < len(jobs); start += 200 {
 		chunk := jobs[start:min(start+200, len(jobs))]
 		var sb strings.Builder
-		sb.WriteString("INSERT INTO " + l.name() + " (job_id, batch_id, target, s3_uri, object_version, row_count, loaded_at) VALUES ")
+		sb.WriteString("INSERT INTO " + l.name() + " (job_id, batch_id, target, s3_uri, object_version, row_count, loaded_at, skipped_rows) VALUES ")
 		args := make([]any, 0, len(chunk)*cols)
 		for i, j := range chunk {
 			if i > 0 {
 				sb.WriteString(",")
 			}
 			n := i * cols
-			fmt.Fprintf(&sb, "($%d,$%d,$%d,$%d,$%d,$%d,$%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
-			args = append(args, j.ID, batchID, j.Target, j.URI(), j.Version, rows, now.UTC())
+			fmt.Fprintf(&sb, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
+			args = append(args, j.ID, batchID, j.Target, j.URI(), j.Version, res.Rows, now.UTC(), res.RowsSkipped[j.ID])
 		}
 		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
 			return err
@@ -121,6 +146,13 @@ func (l ledger) record(ctx context.Context, tx *sql.Tx, batchID string, jobs []j
 type ensuredSet struct {
 	mu   sync.Mutex
 	done map[string]bool
+}
+
+// forget makes the next once for endpoint run create again.
+func (s *ensuredSet) forget(endpoint string) {
+	s.mu.Lock()
+	delete(s.done, endpoint)
+	s.mu.Unlock()
 }
 
 // once runs create for endpoint unless an earlier call succeeded.

@@ -58,7 +58,7 @@ func putManifest(ctx context.Context, store ObjectStore, bucket, key string, bod
 		ContentLength: aws.Int64(int64(len(body))),
 	})
 	if err != nil {
-		return fmt.Errorf("write manifest s3://%s/%s (rin needs s3:PutObject there; or set manifest.disabled: true): %w", bucket, key, err)
+		return s3Fault(fmt.Errorf("write manifest s3://%s/%s (rin needs s3:PutObject there; or set manifest.disabled: true): %w", bucket, key, err))
 	}
 	return nil
 }

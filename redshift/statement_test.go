@@ -1,12 +1,9 @@
 package redshift
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/lib/pq"
-	"github.com/rinhq/rin/fsm"
 )
 
 func TestCopyStatementQuotesKeysAndNames(t *testing.T) {
@@ -29,32 +26,6 @@ func TestCopyStatementQuotesKeysAndNames(t *testing.T) {
 	}
 	if got := tableName("", "t"); got != `"t"` {
 		t.Fatalf("unqualified table = %s", got)
-	}
-}
-
-func TestClassify(t *testing.T) {
-	cases := []struct {
-		err                  error
-		permanent, badObject bool
-	}{
-		{&pq.Error{Code: "25006", Message: "cannot execute COPY in a read-only transaction"}, false, false},
-		{&pq.Error{Code: "57P01", Message: "terminating connection"}, false, false},
-		{&pq.Error{Code: "40001", Message: "serializable isolation violation"}, false, false},
-		{&pq.Error{Code: "42P01", Message: `relation "x" does not exist`}, true, false},
-		{&pq.Error{Code: "42501", Message: "permission denied"}, true, false},
-		{&pq.Error{Code: "22P02", Message: "invalid input syntax for type integer"}, true, true},
-		{&pq.Error{Code: "XX000", Message: "Load into table 'x' failed. Check 'stl_load_errors' system table for details."}, true, true},
-		{&pq.Error{Code: "XX000", Message: "Manifest file is not in correct json format"}, true, true},
-		{&pq.Error{Code: "XX000", Message: "S3ServiceException:Access Denied"}, true, false},
-		{&pq.Error{Code: "XX000", Message: "Assert"}, false, false},
-		{errors.New("dial tcp 127.0.0.1:5439: connect: connection refused"), false, false},
-	}
-	for _, c := range cases {
-		got := classify(c.err)
-		if fsm.IsPermanent(got) != c.permanent || errors.Is(got, fsm.ErrBadObject) != c.badObject {
-			t.Errorf("classify(%v) = %v: permanent %v bad object %v; want %v %v", c.err, got,
-				fsm.IsPermanent(got), errors.Is(got, fsm.ErrBadObject), c.permanent, c.badObject)
-		}
 	}
 }
 

@@ -65,6 +65,9 @@ func printStats(env *Env, s *session, st admin.Stats) error {
 		fmt.Fprintln(w, "oldest pending:  none")
 	}
 	fmt.Fprintf(w, "undeleted SQS messages: %d\n", st.UndeletedMessages)
+	if st.PartialLoads > 0 {
+		fmt.Fprintf(w, "partial loads:          %d jobs loaded with %d rows skipped under MAXERROR (rin-journal dump shows skipped_rows; stl_load_errors has the rows)\n", st.PartialLoads, st.SkippedRows)
+	}
 	if st.RejectedMessages > 0 {
 		fmt.Fprintf(w, "rejected SQS messages:  %d (see rin-journal rejected)\n", st.RejectedMessages)
 	} else {
