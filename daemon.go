@@ -15,7 +15,6 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	rsapi "github.com/aws/aws-sdk-go-v2/service/redshift"
-	"github.com/aws/aws-sdk-go-v2/service/redshiftdata"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -23,7 +22,6 @@ import (
 	"github.com/rinhq/rin/fsm"
 	"github.com/rinhq/rin/internal/httpbody"
 	"github.com/rinhq/rin/journal"
-	"github.com/rinhq/rin/redshift"
 	"github.com/rinhq/rin/sqsx"
 )
 
@@ -40,9 +38,20 @@ type daemon struct {
 // loadDaemon reads the config (from S3 too, with the default AWS chain)
 // and builds the AWS clients with the config's credentials.
 func loadDaemon(ctx context.Context, location string, log *slog.Logger) (*daemon, error) {
-	base, err := awsConfig(ctx, config.Credentials{})
+	cfg, ac, err := loadConfig(ctx, location, log)
 	if err != nil {
 		return nil, err
+	}
+	return &daemon{cfg: cfg, log: log, aws: ac, s3: newS3(ac), sqs: sqs.NewFromConfig(ac), rs: rsapi.NewFromConfig(ac)}, nil
+}
+
+// loadConfig reads the config from a path or URL (s3:// through the
+// default AWS chain), logs its warnings and returns it with the AWS config
+// built from its credentials.
+func loadConfig(ctx context.Context, location string, log *slog.Logger, opts ...config.Option) (*config.Config, aws.Config, error) {
+	base, err := awsConfig(ctx, config.Credentials{})
+	if err != nil {
+		return nil, aws.Config{}, err
 	}
 	getter := func(ctx context.Context, bucket, key string) ([]byte, error) {
 		out, err := newS3(base).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
@@ -52,18 +61,18 @@ func loadDaemon(ctx context.Context, location string, log *slog.Logger) (*daemon
 		defer out.Body.Close()
 		return io.ReadAll(io.LimitReader(out.Body, 16<<20))
 	}
-	cfg, err := config.Load(ctx, location, config.WithS3Getter(getter))
+	cfg, err := config.Load(ctx, location, append([]config.Option{config.WithS3Getter(getter)}, opts...)...)
 	if err != nil {
-		return nil, err
+		return nil, aws.Config{}, err
 	}
 	for _, w := range cfg.Warnings {
 		log.Warn("config: " + w)
 	}
 	ac, err := awsConfig(ctx, cfg.Credentials)
 	if err != nil {
-		return nil, err
+		return nil, aws.Config{}, err
 	}
-	return &daemon{cfg: cfg, log: log, aws: ac, s3: newS3(ac), sqs: sqs.NewFromConfig(ac), rs: rsapi.NewFromConfig(ac)}, nil
+	return cfg, ac, nil
 }
 
 // awsConfig is the AWS SDK config: the default chain, or the config's
@@ -101,18 +110,6 @@ func newS3(ac aws.Config) *s3.Client {
 // run starts the engine and returns when it stops.
 func (d *daemon) run(ctx context.Context, batch bool) error {
 	cfg := d.cfg
-	// Endpoints by driver: lib/pq for postgres, the Data API for
-	// redshift-data. A batch never spans endpoints, so Dispatch routes
-	// each to its driver's Copier.
-	pqEndpoints, dataEndpoints := map[string]config.Redshift{}, map[string]config.Redshift{}
-	for _, r := range cfg.Endpoints() {
-		if r.Driver == config.DriverRedshiftData {
-			dataEndpoints[r.Endpoint()] = r
-		} else {
-			pqEndpoints[r.Endpoint()] = r
-		}
-	}
-
 	j, err := journal.Open(cfg.Journal.Path, journal.Options{})
 	if err != nil {
 		return err
@@ -131,32 +128,8 @@ func (d *daemon) run(ctx context.Context, batch bool) error {
 	if err != nil {
 		d.log.Warn("cannot read the queue's retention period; no warning will come before SQS expires old messages (grant sqs:GetQueueAttributes)", "err", err)
 	}
-	creds := redshift.CopyCredentials{
-		IAMRole: cfg.Credentials.AWSIAMRole, AccessKeyID: cfg.Credentials.AWSAccessKeyID,
-		SecretAccessKey: cfg.Credentials.AWSSecretAccessKey, Provider: d.aws.Credentials,
-	}
-	pq := redshift.New(redshift.Options{
-		Endpoints: pqEndpoints, Credentials: creds,
-		Ledger: cfg.Ledger, Manifest: cfg.Manifest, Store: d.s3, ClusterCredentials: d.rs,
-		MaxConns: cfg.Batch.Concurrency + 1, Logger: d.log,
-	})
-	defer pq.Close()
-	copier := redshift.Dispatch{}
-	for e := range pqEndpoints {
-		copier[e] = pq
-	}
-	if len(dataEndpoints) > 0 {
-		// The Data API client takes its endpoint from the standard AWS
-		// settings (AWS_ENDPOINT_URL_REDSHIFT_DATA, AWS_ENDPOINT_URL).
-		data := redshift.NewDataAPI(redshift.DataAPIOptions{
-			Endpoints: dataEndpoints, Credentials: creds,
-			Ledger: cfg.Ledger, Manifest: cfg.Manifest, Store: d.s3,
-			Client: redshiftdata.NewFromConfig(d.aws), Logger: d.log,
-		})
-		for e := range dataEndpoints {
-			copier[e] = data
-		}
-	}
+	copier, closeCopier := newCopier(cfg, d.aws, d.s3, d.log)
+	defer closeCopier()
 
 	engine := fsm.New(j, queue, cfg, copier, fsm.Options{
 		Receive: fsm.ReceiveOptions{

@@ -175,6 +175,11 @@ type Manifest struct {
 	Disabled bool   `yaml:"disabled"`
 	Bucket   string `yaml:"bucket"` // default: the bucket of the objects
 	Prefix   string `yaml:"prefix"` // _rin/manifests/
+	// SSE is the server-side encryption of manifest objects: "AES256" or
+	// "aws:kms" (with KMSKeyID, or the bucket's AWS managed key). Empty:
+	// the bucket's default encryption.
+	SSE      string `yaml:"sse"`
+	KMSKeyID string `yaml:"kms_key_id"`
 }
 
 // Batch bounds how many objects one COPY loads.

@@ -89,6 +89,8 @@
 //	  disabled                false (without it a key is a prefix to Redshift, and max_files is 1)
 //	  bucket                  default: the objects' bucket
 //	  prefix                  _rin/manifests/ (objects under it are never routed)
+//	  sse                     server-side encryption of manifests: AES256 or aws:kms (default: the bucket's)
+//	  kms_key_id              KMS key for sse: aws:kms (rin then needs kms:GenerateDataKey, the COPY role kms:Decrypt)
 //	batch:
 //	  max_files               1000 objects per COPY
 //	  max_bytes               1073741824 (1 GiB)

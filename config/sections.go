@@ -57,6 +57,14 @@ func (r *resolver) sections() {
 		v.add("manifest.prefix", ErrInvalid, "%q: S3 keys do not start with /", mf.Prefix)
 	}
 	def(&mf.Prefix, DefaultManifestPrefix)
+	switch {
+	case mf.KMSKeyID != "" && mf.SSE == "":
+		mf.SSE = "aws:kms"
+	case mf.KMSKeyID != "" && mf.SSE != "aws:kms":
+		v.add("manifest.kms_key_id", ErrInvalid, "a KMS key goes with sse: aws:kms, not %q", mf.SSE)
+	case mf.SSE != "" && mf.SSE != "AES256" && mf.SSE != "aws:kms":
+		v.add("manifest.sse", ErrInvalid, "%q: use AES256 or aws:kms", mf.SSE)
+	}
 
 	b := &c.Batch
 	r.batchValues("batch", b)

@@ -61,6 +61,7 @@ func (r *resolver) target(i int) {
 		r.tableRefs(t, p)
 	}
 	r.targetBatch(t, p)
+	r.columnar(t, p)
 }
 
 // matcher picks the target's key matcher. A target that sets neither

@@ -102,6 +102,7 @@ func (c *Copier) Copy(ctx context.Context, b fsm.Batch) (fsm.Result, error) {
 	// Write the manifest before taking the ledger lock: S3 latency should
 	// not be spent holding every other loader up.
 	exact := b.Dest.Manifest
+	columnar := config.ColumnarFormat(b.Dest.SQLOption) != ""
 	var mBucket, mKey string
 	if exact {
 		mBucket = c.opts.Manifest.Bucket
@@ -109,7 +110,12 @@ func (c *Copier) Copy(ctx context.Context, b fsm.Batch) (fsm.Result, error) {
 			mBucket = b.Dest.Bucket
 		}
 		mKey = manifestKey(c.opts.Manifest.Prefix, b.ID)
-		if err := putManifest(ctx, c.opts.Store, mBucket, mKey, manifestBody(b.Jobs)); err != nil {
+		if columnar {
+			if err := sizeJobs(ctx, c.opts.Store, b.Jobs); err != nil {
+				return fsm.Result{}, err
+			}
+		}
+		if err := putManifest(ctx, c.manifests(), mBucket, mKey, manifestBody(b.Jobs, columnar)); err != nil {
 			return fsm.Result{}, err
 		}
 		defer c.removeManifest(mBucket, mKey)
@@ -163,7 +169,7 @@ func (c *Copier) copyTx(ctx context.Context, db *sql.DB, b fsm.Batch, creds, mBu
 			if len(todo) > 0 && mKey != "" {
 				// Rare (a retry after a lost commit): list only what is left.
 				mKey = manifestKey(c.opts.Manifest.Prefix, b.ID+"-rest")
-				if err := putManifest(ctx, c.opts.Store, mBucket, mKey, manifestBody(todo)); err != nil {
+				if err := putManifest(ctx, c.manifests(), mBucket, mKey, manifestBody(todo, config.ColumnarFormat(b.Dest.SQLOption) != "")); err != nil {
 					return res, err
 				}
 				defer c.removeManifest(mBucket, mKey)
@@ -216,6 +222,10 @@ func (c *Copier) copyTx(ctx context.Context, db *sql.DB, b fsm.Batch, creds, mBu
 		return res, fmt.Errorf("COMMIT (outcome unknown; the ledger will tell on retry): %w", err)
 	}
 	return res, nil
+}
+
+func (c *Copier) manifests() manifestWriter {
+	return manifestWriter{store: c.opts.Store, sse: c.opts.Manifest}
 }
 
 func (c *Copier) ensureLedger(ctx context.Context, endpoint string, db *sql.DB) error {

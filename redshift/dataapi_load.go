@@ -46,7 +46,13 @@ func (c *DataAPICopier) load(ctx context.Context, db target, b fsm.Batch, todo [
 		if attempt > 0 {
 			key = manifestKey(c.opts.Manifest.Prefix, b.ID+"-rest-"+strconv.Itoa(attempt))
 		}
-		if err := putManifest(ctx, c.opts.Store, bucket, key, manifestBody(todo)); err != nil {
+		columnar := config.ColumnarFormat(b.Dest.SQLOption) != ""
+		if columnar {
+			if err := sizeJobs(ctx, c.opts.Store, todo); err != nil {
+				return 0, err
+			}
+		}
+		if err := putManifest(ctx, manifestWriter{store: c.opts.Store, sse: c.opts.Manifest}, bucket, key, manifestBody(todo, columnar)); err != nil {
 			return 0, err
 		}
 		// Removed once the batch is over, committed or not (a retry writes

@@ -39,7 +39,10 @@ func (c copyStatement) build(creds string) string {
 			b.WriteString(quoteLiteral(creds))
 		}
 	}
-	if c.region != "" {
+	// Redshift refuses REGION for Parquet and ORC ("REGION argument is not
+	// supported for PARQUET based COPY"): their bucket must be in the
+	// cluster's region.
+	if c.region != "" && config.ColumnarFormat(c.sqlOption) == "" {
 		b.WriteString(" REGION ")
 		b.WriteString(quoteLiteral(c.region))
 	}
