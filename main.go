@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/rinhq/rin/internal/version"
 )
 
 // Version is set at build time (-ldflags "-X main.Version=...").
@@ -25,9 +27,7 @@ func main() {
 	defer stop()
 	err := (&RunCommand{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}).Run(ctx, os.Args[1:])
 	switch {
-	case err == nil:
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(2)
+	case err == nil, errors.Is(err, flag.ErrHelp): // -h asked for the usage; it is printed
 	default:
 		fmt.Fprintln(os.Stderr, "rin:", err)
 		os.Exit(1)
@@ -105,16 +105,20 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	if c.ShowVersion {
-		fmt.Fprintln(c.Stdout, "rin", Version)
+		fmt.Fprintln(c.Stdout, version.Get("rin", Version))
 		return nil
 	}
 	log := newLogger(c.Stderr, c.Debug, c.LogFormat)
+	defer watchSignals(log, c.Stderr)() // SIGHUP is harmless, SIGQUIT dumps stacks (signals.go)
 	// Profiling for benchmarks (profile.go); off unless RIN_CPUPROFILE/RIN_MEMPROFILE are set.
 	stopProfiles, err := startProfiles(c.Getenv)
 	if err != nil {
 		return err
 	}
 	defer stopProfiles()
+	if inLambda(c.Getenv) {
+		return c.serveLambda(ctx, log) // lambda.go
+	}
 	if c.MaxExecutionTime > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.MaxExecutionTime)

@@ -215,7 +215,7 @@ func TestPartialLoadRecorded(t *testing.T) {
 	if !strings.Contains(out, "rows skipped") {
 		t.Error("no log line reports the skipped rows")
 	}
-	journalStats := runJournal(t, e, "stats")
+	journalStats := runJournal(t, e, "stats", "-format", "table")
 	if !strings.Contains(journalStats, "partial loads:") || !strings.Contains(journalStats, "2 rows skipped") {
 		t.Errorf("rin-journal stats does not show the partial load:\n%s", journalStats)
 	}

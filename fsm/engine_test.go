@@ -143,6 +143,12 @@ type harness struct {
 
 func start(t *testing.T, c *fakeCopier, opts Options) *harness {
 	t.Helper()
+	return startWithQueue(t, c, nil, opts)
+}
+
+// startWithQueue is start with a queue of the test's (nil: a fakeQueue).
+func startWithQueue(t *testing.T, c *fakeCopier, queue Queue, opts Options) *harness {
+	t.Helper()
 	cfg, err := config.Parse([]byte(testConfig), "test.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +167,10 @@ func start(t *testing.T, c *fakeCopier, opts Options) *harness {
 	}
 	opts.Retry.InitialInterval = 10 * time.Millisecond
 	opts.Retry.MaxInterval = 50 * time.Millisecond
-	h.engine = New(j, h.q, cfg, c, opts)
+	if queue == nil {
+		queue = h.q
+	}
+	h.engine = New(j, queue, cfg, c, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() { h.done <- h.engine.Run(ctx) }()

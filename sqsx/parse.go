@@ -56,7 +56,9 @@ const maxExcerpt = 200
 //   - S3 event notifications ({"Records":[...]}) with one or more records;
 //   - the s3:TestEvent message (returns ErrTestEvent);
 //   - either of those wrapped in an SNS notification
-//     ({"Type":"Notification","Message":"<json string>"});
+//     ({"Type":"Notification","Message":"<json string>"}), also without
+//     "Type", as the original Rin reads it (its fixture testeventsns.json
+//     is such an envelope around an s3:TestEvent);
 //   - S3 events delivered through EventBridge ("source":"aws.s3").
 //
 // Only object-creation events produce records: ObjectCreated:* notification
@@ -119,6 +121,15 @@ func parseSlow(body string, inSNS bool) ([]Record, error) {
 		return parseSNS(top)
 	case has(top, "detail-type"):
 		return parseEventBridge(top)
+	case has(top, "Message"):
+		// An SNS envelope without "Type". The original Rin unwraps any
+		// body with a "Message" string, so such test events and records
+		// reached it and must reach rin too; shapes tried above keep
+		// their meaning.
+		if inSNS {
+			return nil, malformed("SNS envelope inside an SNS envelope")
+		}
+		return parseSNS(top)
 	default:
 		return nil, malformed("not an S3 event, SNS notification or EventBridge event")
 	}
@@ -156,12 +167,14 @@ func parseTestEvent(top map[string]json.RawMessage) error {
 	return malformed("unknown Event %s", excerpt(event))
 }
 
+// parseSNS unwraps an SNS notification. A missing "Type" counts as
+// "Notification" (see parseSlow); a present one must say so.
 func parseSNS(top map[string]json.RawMessage) ([]Record, error) {
 	typ, err := stringField(top, "Type")
 	if err != nil {
 		return nil, err
 	}
-	if typ != "Notification" {
+	if has(top, "Type") && typ != "Notification" {
 		// SubscriptionConfirmation and UnsubscribeConfirmation carry no event.
 		return nil, malformed("SNS message of type %s", excerpt(typ))
 	}

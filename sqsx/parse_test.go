@@ -114,6 +114,13 @@ func snsWrap(inner string) string {
 }`
 }
 
+// bareSNS wraps an inner body in an SNS-like envelope with only a
+// "Message", as the original Rin's fixture testeventsns.json does.
+func bareSNS(inner string) string {
+	msg, _ := json.Marshal(inner)
+	return `{"Message": ` + string(msg) + `}`
+}
+
 // record builds one notification record for bucket/key (key as S3 sends it).
 func record(event, bucket, key string) string {
 	b, _ := json.Marshal(map[string]any{
@@ -208,6 +215,8 @@ func parseBodyCases() []parseBodyCase {
 		{name: "sns wrapped key decoded", body: snsWrap(records(record("ObjectCreated:Put", "b", "a+b.json"))), want: []Record{simple("a b.json")}},
 		{name: "sns wrapped test event", body: snsWrap(testEvent), err: ErrTestEvent},
 		{name: "sns wrapped removal", body: snsWrap(records(record("ObjectRemoved:Delete", "b", "x"))), want: []Record{}},
+		{name: "sns without Type test event", body: bareSNS(testEvent), err: ErrTestEvent},
+		{name: "sns without Type", body: bareSNS(putEvent), want: []Record{putRecord}},
 		{
 			name: "eventbridge",
 			body: eventBridgeCreated,
@@ -263,6 +272,11 @@ func parseBodyCases() []parseBodyCase {
 		{name: "sns message empty", body: snsWrap(""), err: ErrMalformed},
 		{name: "sns in sns", body: snsWrap(snsWrap(putEvent)), err: ErrMalformed},
 		{name: "sns inner malformed", body: snsWrap(records(record("ObjectCreated:Put", "b", "%zz"))), err: ErrMalformed},
+		{name: "sns Type null", body: `{"Type":null,"Message":"{\"Event\":\"s3:TestEvent\"}"}`, err: ErrMalformed},
+		{name: "sns without Type message not string", body: `{"Message":{"Event":"s3:TestEvent"}}`, err: ErrMalformed},
+		{name: "sns without Type message not json", body: bareSNS("hello"), err: ErrMalformed},
+		{name: "sns without Type in sns", body: snsWrap(bareSNS(testEvent)), err: ErrMalformed},
+		{name: "sns in sns without Type", body: bareSNS(snsWrap(testEvent)), err: ErrMalformed},
 		{name: "eventbridge other source", body: strings.Replace(eventBridgeCreated, `"aws.s3"`, `"aws.ec2"`, 1), err: ErrMalformed},
 		{name: "eventbridge no detail", body: `{"detail-type":"Object Created","source":"aws.s3"}`, err: ErrMalformed},
 		{name: "eventbridge detail not object", body: `{"detail-type":"Object Created","source":"aws.s3","detail":[]}`, err: ErrMalformed},
@@ -343,6 +357,7 @@ func FuzzParseBody(f *testing.F) {
 		records(record("ObjectCreated:Put", "b", "a+b%2B%E3%81%82"), record("ObjectRemoved:Delete", "b", "x")),
 		records(record("ObjectCreated:Put", "b", "%zz")),
 		`{"Records":[null]}`, `{"Type":"Notification","Message":"{}"}`, `{"Event":"s3:TestEvent"}`,
+		bareSNS(testEvent), bareSNS(putEvent), `{"Message":"{\"Message\":\"{}\"}"}`,
 		`{"detail-type":"Object Created","source":"aws.s3","detail":{"bucket":{"name":"b"},"object":{"key":"k"}}}`,
 		"", "null", "[]", `"x"`, "{",
 	} {

@@ -160,17 +160,7 @@ func (q *Queue) Receive(ctx context.Context, maxMessages int32, wait, visibility
 	defer q.mu.Unlock()
 	q.pruneLocked(start)
 	for _, m := range out.Messages {
-		msg := Message{
-			ID:            aws.ToString(m.MessageId),
-			ReceiptHandle: aws.ToString(m.ReceiptHandle),
-			Body:          aws.ToString(m.Body),
-		}
-		if n, err := strconv.Atoi(m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)]); err == nil {
-			msg.ReceiveCount = n
-		}
-		if ms, err := strconv.ParseInt(m.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
-			msg.SentAt = time.UnixMilli(ms)
-		}
+		msg := NewMessage(aws.ToString(m.MessageId), aws.ToString(m.ReceiptHandle), aws.ToString(m.Body), m.Attributes)
 		if msg.ReceiptHandle != "" {
 			q.received[msg.ReceiptHandle] = start
 		}

@@ -12,4 +12,11 @@
 // (see Stack.Env): AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_S3, static keys and
 // a region. The emulators are imperfect; the quirks rin must tolerate (or that
 // tests must not rely on) are documented on the SQS and S3 types.
+//
+// For rin's Lambda mode, Lambda runs a function under the AWS Lambda runtime
+// interface emulator (one per simulated execution environment, built from
+// the module cache like goaws), and ESM plays the event source mapping in
+// front of it: receive a batch from goaws, invoke, delete by Lambda's rules
+// for partial batch responses (Judge). Neither is part of Start: a test
+// starts them for the function it runs.
 package stack

@@ -23,13 +23,20 @@ const (
 )
 
 // goawsBinary returns the path of a goaws binary: $RIN_GOAWS_BIN, or one built
-// once from the module's pinned version into the cache dir. Builds go to a
-// unique temporary name and are renamed into place, so concurrently starting
-// test binaries never run a half-written file.
+// once from the module's pinned version into the cache dir.
 func goawsBinary(ctx context.Context) (string, error) {
-	if p := os.Getenv("RIN_GOAWS_BIN"); p != "" {
+	return toolBinary(ctx, "RIN_GOAWS_BIN", "goaws-"+goawsVersion, goawsPackage)
+}
+
+// toolBinary returns the path of a tool the module pins with a tool
+// directive: $envVar if set, or one built once into the cache dir under
+// name (which carries the version, so a new pin builds anew). Builds go to
+// a unique temporary name and are renamed into place, so concurrently
+// starting test binaries never run a half-written file.
+func toolBinary(ctx context.Context, envVar, name, pkg string) (string, error) {
+	if p := os.Getenv(envVar); p != "" {
 		if !proc.IsExecutable(p) {
-			return "", fmt.Errorf("RIN_GOAWS_BIN=%s is not an executable file", p)
+			return "", fmt.Errorf("%s=%s is not an executable file", envVar, p)
 		}
 		return p, nil
 	}
@@ -37,29 +44,29 @@ func goawsBinary(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(cache, "goaws-"+goawsVersion)
+	bin := filepath.Join(cache, name)
 	if proc.IsExecutable(bin) {
 		return bin, nil
 	}
 	modDir, err := moduleRoot(ctx)
 	if err != nil {
-		return "", fmt.Errorf("build goaws: %w (or set RIN_GOAWS_BIN)", err)
+		return "", fmt.Errorf("build %s: %w (or set %s)", name, err, envVar)
 	}
 	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return "", fmt.Errorf("goaws cache dir: %w", err)
+		return "", fmt.Errorf("%s cache dir: %w", name, err)
 	}
 	tmp := bin + ".tmp-" + randHex(6)
-	cmd := exec.CommandContext(ctx, goTool(), "build", "-o", tmp, goawsPackage)
+	cmd := exec.CommandContext(ctx, goTool(), "build", "-o", tmp, pkg)
 	cmd.Dir = modDir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		os.Remove(tmp)
-		return "", fmt.Errorf("go build %s in %s: %w\n%s", goawsPackage, modDir, err, out.Bytes())
+		return "", fmt.Errorf("go build %s in %s: %w\n%s", pkg, modDir, err, out.Bytes())
 	}
 	if err := os.Rename(tmp, bin); err != nil {
 		os.Remove(tmp)
-		return "", fmt.Errorf("install goaws binary: %w", err)
+		return "", fmt.Errorf("install %s binary: %w", name, err)
 	}
 	return bin, nil
 }

@@ -21,16 +21,19 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/rinhq/rin/internal/version"
 )
+
+// Version is set at build time (-ldflags "-X main.Version=...").
+var Version = version.Unset
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout)
 	stop()
 	switch {
-	case err == nil:
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(2)
+	case err == nil, errors.Is(err, flag.ErrHelp): // -h asked for the usage; it is printed
 	default:
 		fmt.Fprintln(os.Stderr, "rin-demo:", err)
 		os.Exit(1)
@@ -44,6 +47,7 @@ type options struct {
 	keep    bool
 	timeout time.Duration
 	verbose bool
+	version bool
 }
 
 func parseFlags(args []string) (options, error) {
@@ -55,6 +59,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the stack running after the summary, until Ctrl-C")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "give up on rin after this long")
 	fs.BoolVar(&o.verbose, "v", false, "log the stack's diagnostics to stderr")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: rin-demo [flags]\n\nStarts a local AWS stack, uploads sample objects, runs rin until they are loaded, and checks the result.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -76,6 +81,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	o, err := parseFlags(args)
 	if err != nil {
 		return err
+	}
+	if o.version {
+		fmt.Fprintln(stdout, version.Get("rin-demo", Version))
+		return nil
 	}
 	p, err := newPlan(o.objects)
 	if err != nil {

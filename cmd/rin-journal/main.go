@@ -15,7 +15,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/rinhq/rin/internal/version"
 )
+
+// Version is set at build time (-ldflags "-X main.Version=...").
+var Version = version.Unset
+
+// errNoCommand is a usage error: rin-journal was run without a command.
+var errNoCommand = errors.New("no command given")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -23,9 +31,9 @@ func main() {
 	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Terminal: isTerminal(os.Stdout)}
 	err := m.Run(ctx, os.Args[1:])
 	switch {
-	case err == nil:
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(2)
+	case err == nil, errors.Is(err, flag.ErrHelp): // -h asked for the usage; it is printed
+	case errors.Is(err, errNoCommand):
+		os.Exit(2) // the usage is printed
 	default:
 		fmt.Fprintln(os.Stderr, "rin-journal:", err)
 		os.Exit(1)
@@ -62,13 +70,18 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	fs := flag.NewFlagSet("rin-journal", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	env.Globals.register(fs)
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() { m.usage(fs) }
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *showVersion {
+		fmt.Fprintln(m.Stdout, version.Get("rin-journal", Version))
+		return nil
+	}
 	if fs.NArg() == 0 {
 		m.usage(fs)
-		return flag.ErrHelp
+		return errNoCommand
 	}
 	cmd, rest := fs.Arg(0), fs.Args()[1:]
 	switch cmd {

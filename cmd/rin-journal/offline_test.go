@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -257,7 +256,7 @@ func TestNewerSchema(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	_, _, err := run(t)
-	if !errors.Is(err, flag.ErrHelp) {
+	if !errors.Is(err, errNoCommand) {
 		t.Errorf("no command: %v", err)
 	}
 	_, _, err = run(t, "frobnicate")

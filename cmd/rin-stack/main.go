@@ -25,6 +25,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -32,12 +33,20 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/rinhq/rin/internal/version"
 )
+
+// Version is set at build time (-ldflags "-X main.Version=...").
+var Version = version.Unset
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp): // -h asked for the usage; it is printed
+	default:
 		fmt.Fprintln(os.Stderr, "rin-stack:", err)
 		stop()
 		os.Exit(1)
@@ -56,6 +65,7 @@ type config struct {
 	redshiftAddr      string
 	redshiftPassword  string
 	debug             bool
+	showVersion       bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -72,13 +82,43 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.redshiftAddr, "redshift-addr", "127.0.0.1:0", "listen address of the Redshift simulator")
 	fs.StringVar(&c.redshiftPassword, "redshift-password", "", "password the simulator demands (empty: any)")
 	fs.BoolVar(&c.debug, "debug", false, "debug logging")
+	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: rin-stack [flags]\n\nRuns the local AWS stack (PostgreSQL, the Redshift simulator, goaws, gofakes3) until SIGINT or SIGTERM.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	if c.bucket != "" {
+		if err := checkBucketName(c.bucket); err != nil {
+			return c, fmt.Errorf("-bucket %q: %w", c.bucket, err)
+		}
+	}
 	return c, nil
+}
+
+// checkBucketName applies S3's bucket naming rules, which gofakes3 and
+// AWS enforce, so that a bad -bucket fails before the stack starts rather
+// than after, in an emulator's error.
+func checkBucketName(name string) error {
+	if len(name) < 3 || len(name) > 63 {
+		return fmt.Errorf("a bucket name has 3 to 63 characters")
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		edge := i == 0 || i == len(name)-1
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case (c == '-' || c == '.') && !edge:
+		default:
+			return fmt.Errorf("a bucket name has lowercase letters, digits, '-' and '.', and begins and ends with a letter or digit")
+		}
+	}
+	return nil
 }
 
 func newLogger(w io.Writer, debug bool) *slog.Logger {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rinhq/rin/internal/version"
 	"github.com/rinhq/rin/stack"
 )
 
@@ -22,6 +23,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if cfg.showVersion {
+		fmt.Fprintln(stdout, version.Get("rin-stack", Version))
+		return nil
 	}
 	log := newLogger(stderr, cfg.debug)
 	if err := checkLoopback(cfg.control); err != nil {

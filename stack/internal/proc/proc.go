@@ -107,3 +107,7 @@ func IsExecutable(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
+
+// KillGroup sends SIGKILL to the process group led by pid: a process that
+// put itself (or was put) in a group of its own, with its descendants.
+func KillGroup(pid int) { killGroup(pid) }

@@ -13,3 +13,6 @@ func sysProcAttr(_ syscall.Signal, cred *syscall.Credential) *syscall.SysProcAtt
 func killGroup(pid int) {
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 }
+
+// Children is not implemented here: there is no /proc to read.
+func Children(int) []int { return nil }

@@ -1,0 +1,22 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/rinhq/rin/internal/version/versiontest"
+)
+
+// asMainEnv makes the test binary run as rin-journal (versiontest.RunMain).
+const asMainEnv = "RIN_JOURNAL_TEST_AS_MAIN"
+
+func TestMain(m *testing.M) {
+	versiontest.RunMain(asMainEnv, main)
+	os.Exit(m.Run())
+}
+
+// TestHelpAndVersion: -h and -help exit 0, -version prints
+// "rin-journal VERSION (COMMIT, GO_VERSION)", as every rin command does.
+func TestHelpAndVersion(t *testing.T) {
+	versiontest.Check(t, "rin-journal", asMainEnv)
+}
