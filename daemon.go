@@ -128,7 +128,7 @@ func (d *daemon) run(ctx context.Context, batch bool) error {
 	if err != nil {
 		d.log.Warn("cannot read the queue's retention period; no warning will come before SQS expires old messages (grant sqs:GetQueueAttributes)", "err", err)
 	}
-	copier, closeCopier := newCopier(cfg, d.aws, d.s3, d.log)
+	copier, closeCopier := newCopier(cfg, d.aws, d.log)
 	defer closeCopier()
 
 	engine := fsm.New(j, queue, cfg, copier, fsm.Options{

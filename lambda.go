@@ -35,7 +35,7 @@ func (c *RunCommand) serveLambda(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	copier, closeCopier := newCopier(cfg, ac, newS3(ac), log)
+	copier, closeCopier := newCopier(cfg, ac, log)
 	defer closeCopier()
 	opts.Logger = log
 	h := lambdamode.New(cfg, copier, opts)

@@ -2,11 +2,11 @@ package main
 
 import (
 	"log/slog"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	rsapi "github.com/aws/aws-sdk-go-v2/service/redshift"
 	"github.com/aws/aws-sdk-go-v2/service/redshiftdata"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/rinhq/rin/config"
 	"github.com/rinhq/rin/fsm"
@@ -16,7 +16,8 @@ import (
 // newCopier builds the Copier for cfg's endpoints: lib/pq for postgres,
 // the Data API for redshift-data, one Dispatch routing each batch to its
 // endpoint's driver. The daemon and Lambda mode share it.
-func newCopier(cfg *config.Config, ac aws.Config, store *s3.Client, log *slog.Logger) (fsm.Copier, func()) {
+func newCopier(cfg *config.Config, ac aws.Config, log *slog.Logger) (fsm.Copier, func()) {
+	regions, store := bucketRegions(cfg, ac)
 	pqEndpoints, dataEndpoints := map[string]config.Redshift{}, map[string]config.Redshift{}
 	for _, r := range cfg.Endpoints() {
 		if r.Driver == config.DriverRedshiftData {
@@ -48,5 +49,40 @@ func newCopier(cfg *config.Config, ac aws.Config, store *s3.Client, log *slog.Lo
 			copier[e] = data
 		}
 	}
-	return copier, func() { pq.Close() }
+	clusters := cfg.Endpoints()
+	regional := redshift.Regional{Next: copier, Regions: regions, ClusterRegion: func(endpoint string) string {
+		for _, r := range clusters {
+			if r.Endpoint() == endpoint {
+				return redshift.ClusterRegionOf(r.Host, ac.Region)
+			}
+		}
+		return ac.Region
+	}}
+	return regional, func() { pq.Close() }
+}
+
+// bucketRegions is the region cache and the S3 store that sends each
+// request to its bucket's region. The config's s3.region values are pinned:
+// they name their buckets' regions, as in the original Rin.
+func bucketRegions(cfg *config.Config, ac aws.Config) (*redshift.BucketRegions, *redshift.RegionalStore) {
+	regions := redshift.NewBucketRegions(newS3(ac))
+	for _, t := range cfg.Targets {
+		if t.S3.Region != "" && t.S3.Bucket != "" {
+			regions.Pin(t.S3.Bucket, t.S3.Region)
+		}
+	}
+	var mu sync.Mutex
+	clients := map[string]redshift.ObjectStore{}
+	return regions, &redshift.RegionalStore{Regions: regions, ClientFor: func(region string) redshift.ObjectStore {
+		mu.Lock()
+		defer mu.Unlock()
+		c := clients[region]
+		if c == nil {
+			rc := ac.Copy()
+			rc.Region = region
+			c = newS3(rc)
+			clients[region] = c
+		}
+		return c
+	}}
 }

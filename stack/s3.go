@@ -43,6 +43,7 @@ type S3 struct {
 	backend  *s3mem.Backend
 	log      *slog.Logger
 	served   chan struct{}
+	regions  regionRules // s3regions.go
 
 	closeOnce sync.Once
 	closeErr  error
@@ -66,11 +67,11 @@ func StartS3(ctx context.Context, opts S3Options) (*S3, error) {
 	faker := gofakes3.New(backend, gofakes3.WithLogger(slogS3Logger{log}))
 	s := &S3{
 		backend:  backend,
-		srv:      &http.Server{Handler: faker.Server(), ReadHeaderTimeout: 30 * time.Second},
 		endpoint: "http://" + ln.Addr().String(),
 		log:      log,
 		served:   make(chan struct{}),
 	}
+	s.srv = &http.Server{Handler: s.withRegions(faker.Server()), ReadHeaderTimeout: 30 * time.Second}
 	s.client = newS3Client(s.endpoint)
 	go func() {
 		defer close(s.served)

@@ -133,6 +133,17 @@ func (s *Stack) SQS() *SQS { return s.sqs }
 // Redshift returns the Redshift simulator (fault injection, stats).
 func (s *Stack) Redshift() *redshiftsim.Server { return s.sim }
 
+// SetBucketRegion puts bucket in region for both S3 (requests signed for
+// another region get 301 PermanentRedirect) and the Redshift simulator
+// (a COPY reading it from another region fails the same way).
+func (s *Stack) SetBucketRegion(bucket, region string) {
+	s.s3.SetBucketRegion(bucket, region)
+	if region == "" {
+		region = Region
+	}
+	s.sim.SetBucketRegion(bucket, region)
+}
+
 // Database is the database name behind the simulator; clients connect to
 // the simulator with it as dbname.
 func (s *Stack) Database() string { return s.database }
