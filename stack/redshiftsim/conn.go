@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -21,6 +22,11 @@ type session struct {
 	srv *Server
 	id  int64
 	log *slog.Logger
+
+	key      string // names the session in the backend's load bookkeeping
+	database string // the backend database ("" = the DSN's default)
+	sys      bool   // the load objects are installed there (sysobjects.go)
+	pid      uint32 // the backend process, Redshift's "session"
 
 	client net.Conn
 	cr     *bufio.Reader
@@ -70,6 +76,12 @@ func (s *Server) serve(c net.Conn) {
 		}
 		return
 	}
+	ss.key = s.nonce + "-" + strconv.FormatInt(ss.id, 10)
+	ss.database = s.backend.Database
+	if ss.database == "" {
+		ss.database = params["database"]
+	}
+	ss.sys = s.ensureSys(sctx, ss.database)
 	hc, err := ss.connectBackend(sctx, params)
 	if err != nil {
 		stop()
@@ -78,7 +90,7 @@ func (s *Server) serve(c net.Conn) {
 		ss.backendFailure(err)
 		return
 	}
-	ss.backend = hc.Conn
+	ss.backend, ss.pid = hc.Conn, hc.PID
 	if !s.track(ss.backend) {
 		stop()
 		scancel()

@@ -16,6 +16,7 @@ const (
 	formatText dataFormat = iota // delimited text, pipe by default
 	formatCSV
 	formatJSON
+	formatParquet // columnar: loaded by position, under Spectrum's rules (columnar.go)
 )
 
 type copySpec struct {
@@ -33,6 +34,20 @@ type copySpec struct {
 	ignoreHeader   int
 	nullAs         *string
 	hasCredentials bool
+	region         string // REGION 'r': where the COPY reads S3 ("" = the cluster's region)
+	maxError       int    // MAXERROR n: bad rows the COPY may skip (0 = none)
+
+	// columnar is PARQUET or ORC when the COPY names a columnar format, and
+	// options the option keywords as written, which columnar formats
+	// restrict (columnarCheck).
+	columnar string
+	options  []string
+
+	// What the COPY authenticates with, for the credential faults: the
+	// CREDENTIALS string's aws_access_key_id and token, or the
+	// ACCESS_KEY_ID and SESSION_TOKEN options.
+	accessKeyID  string
+	sessionToken string
 
 	escape       bool // text format: backslash escapes the next character
 	fillRecord   bool // pad short records with NULLs
@@ -197,14 +212,26 @@ func parseCopy(toks []token) (*copySpec, error) {
 		if t.kind != tokWord {
 			return nil, errSyntax("syntax error at or near \"%s\"", t.val)
 		}
-		switch kw := strings.ToUpper(t.val); kw {
+		kw := strings.ToUpper(t.val)
+		spec.options = append(spec.options, kw)
+		switch kw {
 		case "CREDENTIALS", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN", "REGION",
 			"TIMEFORMAT", "DATEFORMAT":
-			if _, err := p.str(kw); err != nil {
+			v, err := p.str(kw)
+			if err != nil {
 				return nil, err
 			}
-			if kw == "CREDENTIALS" || kw == "ACCESS_KEY_ID" {
+			switch kw {
+			case "CREDENTIALS":
 				spec.hasCredentials = true
+				parseCredentials(spec, v)
+			case "ACCESS_KEY_ID":
+				spec.hasCredentials = true
+				spec.accessKeyID = v
+			case "SESSION_TOKEN":
+				spec.sessionToken = v
+			case "REGION":
+				spec.region = v
 			}
 		case "IAM_ROLE":
 			if !p.optional("DEFAULT") {
@@ -239,7 +266,9 @@ func parseCopy(toks []token) (*copySpec, error) {
 				if err := p.jsonOption(spec); err != nil {
 					return nil, err
 				}
-			case f.is("AVRO"), f.is("PARQUET"), f.is("ORC"), f.is("FIXEDWIDTH"), f.is("SHAPEFILE"), f.is("RCFILE"), f.is("SEQUENCEFILE"):
+			case f.is("PARQUET"), f.is("ORC"):
+				spec.columnar = strings.ToUpper(f.val)
+			case f.is("AVRO"), f.is("FIXEDWIDTH"), f.is("SHAPEFILE"), f.is("RCFILE"), f.is("SEQUENCEFILE"):
 				return nil, errUnsupported("redshiftsim: FORMAT %s is not supported", strings.ToUpper(f.val))
 			default:
 				return nil, errSyntax("syntax error at or near \"%s\": unknown data format", f.val)
@@ -250,7 +279,9 @@ func parseCopy(toks []token) (*copySpec, error) {
 			}
 		case "CSV":
 			spec.format = formatCSV
-		case "AVRO", "PARQUET", "ORC", "FIXEDWIDTH", "SHAPEFILE":
+		case "PARQUET", "ORC":
+			spec.columnar = kw
+		case "AVRO", "FIXEDWIDTH", "SHAPEFILE":
 			return nil, errUnsupported("redshiftsim: %s is not supported", kw)
 		case "QUOTE":
 			q, err := p.str(kw)
@@ -286,9 +317,11 @@ func parseCopy(toks []token) (*copySpec, error) {
 			}
 			spec.nullAs = &s
 		case "MAXERROR":
-			if _, err := p.number(kw); err != nil {
+			n, err := p.number(kw)
+			if err != nil {
 				return nil, err
 			}
+			spec.maxError = min(n, maxMaxError)
 		case "COMPUPDATE", "STATUPDATE":
 			if t, ok := p.peek(); ok && (t.is("ON") || t.is("OFF") || t.is("TRUE") || t.is("FALSE") || t.is("PRESET")) {
 				p.i++
@@ -298,7 +331,7 @@ func parseCopy(toks []token) (*copySpec, error) {
 			if t, ok := p.peek(); ok && t.kind == tokString {
 				p.i++
 			}
-		case "TRUNCATECOLUMNS", "EMPTYASNULL", "EXPLICIT_IDS", "ACCEPTANYDATE", "IGNOREBLANKLINES", "ROUNDEC":
+		case "TRUNCATECOLUMNS", "EMPTYASNULL", "EXPLICIT_IDS", "ACCEPTANYDATE", "IGNOREBLANKLINES", "ROUNDEC", "SERIALIZETOJSON":
 		case "BLANKSASNULL":
 			spec.blanksAsNull = true
 		case "FILLRECORD":
@@ -316,7 +349,32 @@ func parseCopy(toks []token) (*copySpec, error) {
 	if spec.format == formatCSV && !delimiterSet {
 		spec.delimiter = ","
 	}
+	if spec.columnar != "" {
+		if err := columnarCheck(spec); err != nil {
+			return nil, err
+		}
+		spec.format = formatParquet
+	}
 	return spec, nil
+}
+
+// maxMaxError is Redshift's ceiling for MAXERROR: larger values are
+// lowered to it.
+const maxMaxError = 100000
+
+// parseCredentials picks the access key and session token out of a
+// CREDENTIALS string ('aws_access_key_id=...;aws_secret_access_key=...;
+// token=...' or 'aws_iam_role=...').
+func parseCredentials(spec *copySpec, v string) {
+	for _, part := range strings.Split(v, ";") {
+		k, val, _ := strings.Cut(part, "=")
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "aws_access_key_id":
+			spec.accessKeyID = strings.TrimSpace(val)
+		case "token":
+			spec.sessionToken = strings.TrimSpace(val)
+		}
+	}
 }
 
 // jsonOption reads the argument of JSON: 'auto' or 'auto ignorecase'.

@@ -1,35 +1,61 @@
 package redshiftsim
 
 import (
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // Fault injection lets tests reproduce the Redshift failures rin must
-// survive (load errors, cluster resize, slow commits, a commit whose reply is
-// lost) deterministically, without a real cluster. All methods are safe for
-// concurrent use; the faults apply to every client of the server.
+// survive deterministically, without a real cluster. All methods are safe
+// for concurrent use; the faults apply to every client of the server, and
+// ResetFaults clears them all:
+//
+//   - FailNextCopies: the next n COPYs fail with a given SQLSTATE/message.
+//   - FailNextCopiesInto, SerializationConflictsInto: the same, only for
+//     COPYs into one table (tablefaults.go); the latter as error 1023.
+//   - DenyS3/AllowS3: S3 refuses a bucket or key prefix (403 AccessDenied).
+//   - SetClusterRegion, SetBucketRegion: a COPY reading a bucket outside its
+//     region fails (301 PermanentRedirect).
+//   - ExpireToken, InvalidAccessKey: COPYs with those credentials fail (400
+//     ExpiredToken, 403 InvalidAccessKeyId). S3 texts: s3faults.go.
+//   - SetReadOnly: writes fail with 25006, as during a resize.
+//   - SetCopyLatency: every COPY takes longer.
+//   - DropAfterNextCommits: a COMMIT's reply is lost (the data commits).
+//
+// Bad rows in the data are not a fault but the data itself: they fail the
+// COPY, or are skipped under MAXERROR, as load.go and loaderrors.go
+// describe.
 
 // Stats are counters since Start.
 type Stats struct {
 	Copies            int64 `json:"copies"`             // COPYs that completed successfully
 	CopiesFailed      int64 `json:"copies_failed"`      // COPYs that ended in an error
 	RowsLoaded        int64 `json:"rows_loaded"`        // rows inserted by successful COPYs
+	RowsRejected      int64 `json:"rows_rejected"`      // bad rows written to stl_load_errors
 	Connections       int64 `json:"connections"`        // client sessions established
 	ActiveConnections int64 `json:"active_connections"` // client sessions open now
 	CommitsDropped    int64 `json:"commits_dropped"`    // COMMITs whose reply was withheld
 }
 
 // FaultState is the current fault configuration, as reported by the control
-// handler.
+// handler. Tokens and access keys are secrets even in tests, so only their
+// number is reported.
 type FaultState struct {
-	FailCopies   int    `json:"fail_copies"`
-	FailSQLState string `json:"fail_sqlstate,omitempty"`
-	FailMessage  string `json:"fail_message,omitempty"`
-	ReadOnly     bool   `json:"read_only"`
-	CopyLatency  string `json:"copy_latency"`
-	DropCommits  int    `json:"drop_commits"`
+	FailCopies        int               `json:"fail_copies"`
+	FailSQLState      string            `json:"fail_sqlstate,omitempty"`
+	FailMessage       string            `json:"fail_message,omitempty"`
+	TableFailures     []TableFailure    `json:"table_failures,omitempty"`
+	ReadOnly          bool              `json:"read_only"`
+	CopyLatency       string            `json:"copy_latency"`
+	DropCommits       int               `json:"drop_commits"`
+	DeniedS3          []string          `json:"denied_s3,omitempty"` // "bucket/prefix"
+	ClusterRegion     string            `json:"cluster_region"`
+	BucketRegions     map[string]string `json:"bucket_regions,omitempty"`
+	ExpiredTokens     int               `json:"expired_tokens"`
+	InvalidAccessKeys int               `json:"invalid_access_keys"`
 }
 
 type faults struct {
@@ -37,13 +63,20 @@ type faults struct {
 	failCopies   int
 	failSQLState string
 	failMessage  string
+	tables       []*tableFault
 	readOnly     bool
 	latency      time.Duration
 	dropCommits  int
+
+	denied        []s3Prefix
+	clusterRegion string // "" = defaultRegion
+	bucketRegions map[string]string
+	expiredTokens map[string]bool
+	invalidKeys   map[string]bool
 }
 
 type counters struct {
-	copies, copiesFailed, rows, conns, active, dropped atomic.Int64
+	copies, copiesFailed, rows, rejected, conns, active, dropped atomic.Int64
 }
 
 // FailNextCopies makes the next n COPY statements fail with the given
@@ -86,26 +119,53 @@ func (s *Server) DropAfterNextCommits(n int) {
 	s.faults.dropCommits = max(n, 0)
 }
 
-// ResetFaults clears every fault (not the counters).
+// ResetFaults clears every fault (not the counters), including the S3
+// rules, the regions (back to us-east-1 everywhere) and per-table rules.
 func (s *Server) ResetFaults() {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
-	s.faults.failCopies, s.faults.failSQLState, s.faults.failMessage = 0, "", ""
-	s.faults.readOnly, s.faults.latency, s.faults.dropCommits = false, 0, 0
+	f := &s.faults
+	f.failCopies, f.failSQLState, f.failMessage, f.tables = 0, "", "", nil
+	f.readOnly, f.latency, f.dropCommits = false, 0, 0
+	f.denied, f.clusterRegion, f.bucketRegions = nil, "", nil
+	f.expiredTokens, f.invalidKeys = nil, nil
 }
 
 // Faults returns the current fault configuration.
 func (s *Server) Faults() FaultState {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
-	return FaultState{
-		FailCopies:   s.faults.failCopies,
-		FailSQLState: s.faults.failSQLState,
-		FailMessage:  s.faults.failMessage,
-		ReadOnly:     s.faults.readOnly,
-		CopyLatency:  s.faults.latency.String(),
-		DropCommits:  s.faults.dropCommits,
+	f := &s.faults
+	st := FaultState{
+		FailCopies:        f.failCopies,
+		FailSQLState:      f.failSQLState,
+		FailMessage:       f.failMessage,
+		ReadOnly:          f.readOnly,
+		CopyLatency:       f.latency.String(),
+		DropCommits:       f.dropCommits,
+		ClusterRegion:     f.clusterRegion,
+		ExpiredTokens:     len(f.expiredTokens),
+		InvalidAccessKeys: len(f.invalidKeys),
 	}
+	if st.ClusterRegion == "" {
+		st.ClusterRegion = defaultRegion
+	}
+	for _, t := range f.tables {
+		st.TableFailures = append(st.TableFailures, TableFailure{
+			Table: strings.Join(t.parts, "."), Remaining: t.remaining, SQLState: t.sqlstate, Message: t.message, Serialization: t.serialization,
+		})
+	}
+	for _, r := range f.denied {
+		st.DeniedS3 = append(st.DeniedS3, r.bucket+"/"+r.prefix)
+	}
+	sort.Strings(st.DeniedS3)
+	if len(f.bucketRegions) > 0 {
+		st.BucketRegions = make(map[string]string, len(f.bucketRegions))
+		for b, r := range f.bucketRegions {
+			st.BucketRegions[b] = r
+		}
+	}
+	return st
 }
 
 // Stats returns a snapshot of the counters.
@@ -114,6 +174,7 @@ func (s *Server) Stats() Stats {
 		Copies:            s.stats.copies.Load(),
 		CopiesFailed:      s.stats.copiesFailed.Load(),
 		RowsLoaded:        s.stats.rows.Load(),
+		RowsRejected:      s.stats.rejected.Load(),
 		Connections:       s.stats.conns.Load(),
 		ActiveConnections: s.stats.active.Load(),
 		CommitsDropped:    s.stats.dropped.Load(),

@@ -3,9 +3,8 @@ package redshiftsim
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // The input formats are parsed in the proxy rather than handed to
@@ -19,56 +18,37 @@ type field struct {
 	null bool
 }
 
-// parseJSONObjects reads a stream of JSON objects (newline-separated or
-// concatenated) from every input and returns them as one JSON array suitable
-// for json_populate_recordset. With ignoreCase, keys are lower-cased so they
-// match PostgreSQL's folded column names.
-func parseJSONObjects(objs []s3Object, ignoreCase bool) ([]byte, int, error) {
-	out := []byte{'['}
-	count := 0
-	for _, o := range objs {
-		dec := json.NewDecoder(bytes.NewReader(o.data))
-		for {
-			var raw json.RawMessage
-			err := dec.Decode(&raw)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err == nil && (len(raw) == 0 || raw[0] != '{') {
-				err = errors.New("record is not a JSON object")
-			}
-			if err != nil {
-				return nil, 0, errInternal("Invalid JSON object in '%s' near record %d: %v", o.url, count+1, err)
-			}
-			if ignoreCase {
-				var m map[string]json.RawMessage
-				if err := json.Unmarshal(raw, &m); err != nil {
-					return nil, 0, errInternal("Invalid JSON object in '%s' near record %d: %v", o.url, count+1, err)
-				}
-				lower := make(map[string]json.RawMessage, len(m))
-				for k, v := range m {
-					lower[strings.ToLower(k)] = v
-				}
-				if raw, err = json.Marshal(lower); err != nil {
-					return nil, 0, errInternal("re-encoding JSON: %v", err)
-				}
-			}
-			if count > 0 {
-				out = append(out, ',')
-			}
-			out = append(out, raw...)
-			count++
-		}
-	}
-	return append(out, ']'), count, nil
+// record locates one input record in its file, for stl_load_errors.
+type record struct {
+	file, line int // file index, 1-based line where the record starts
+	start, end int // byte range in the file's data
 }
 
-// parseDelimited parses CSV or delimited text from every input, applying
-// IGNOREHEADER per file as Redshift does.
-func parseDelimited(objs []s3Object, spec *copySpec) ([][]field, error) {
-	var rows [][]field
-	for _, o := range objs {
-		var recs [][]field
+// parsed is a COPY's input after parsing: the records in one JSON array
+// for the backend, where each came from, and the records already rejected.
+type parsed struct {
+	array     []byte      // objects (JSON) or arrays of fields, strings or null (delimited)
+	rows      [][]field   // delimited: the same records, for the plain-INSERT fallback
+	recs      []record    // array's records, in order
+	bad       []loadError // records that are not valid input
+	lines     []int       // per file: lines scanned
+	fileStart []int       // per file: index in recs of its first record
+	cols      []int       // Parquet, per file: its columns (-1: no schema, an empty object)
+	names     []string    // Parquet, per file: its name in Spectrum's errors
+}
+
+// parseInputs parses every file of a COPY, applying IGNOREHEADER per file
+// as Redshift does.
+func parseInputs(objs []s3Object, spec *copySpec) *parsed {
+	p := &parsed{array: []byte{'['}, lines: make([]int, len(objs)), fileStart: make([]int, len(objs))}
+	for i, o := range objs {
+		p.fileStart[i] = len(p.recs)
+		p.lines[i] = countLines(o.data)
+		if spec.format == formatJSON {
+			p.addJSON(i, o.data, spec.jsonIgnoreCase)
+			continue
+		}
+		var recs []rawRecord
 		if spec.format == formatCSV {
 			recs = parseCSV(o.data, spec)
 		} else {
@@ -77,9 +57,160 @@ func parseDelimited(objs []s3Object, spec *copySpec) ([][]field, error) {
 		if spec.ignoreHeader >= len(recs) {
 			continue
 		}
-		rows = append(rows, recs[spec.ignoreHeader:]...)
+		lc := lineCounter{data: o.data}
+		for _, r := range recs[spec.ignoreHeader:] {
+			p.add(record{file: i, line: lc.at(r.start), start: r.start, end: r.end}, appendFields(nil, r.fields))
+			p.rows = append(p.rows, r.fields)
+		}
 	}
-	return rows, nil
+	p.array = append(p.array, ']')
+	return p
+}
+
+// add appends one record to the array.
+func (p *parsed) add(r record, elem []byte) {
+	if len(p.recs) > 0 {
+		p.array = append(p.array, ',')
+	}
+	p.array = append(p.array, elem...)
+	p.recs = append(p.recs, r)
+}
+
+// addJSON reads a stream of JSON objects (newline-separated or
+// concatenated). With ignoreCase, keys are lower-cased so they match
+// PostgreSQL's folded column names. A record that does not parse is
+// rejected up to the end of its line, where parsing resumes; one that is
+// not an object is rejected whole.
+func (p *parsed) addJSON(file int, data []byte, ignoreCase bool) {
+	lc := lineCounter{data: data}
+	base := 0
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		start := skipSpace(data, base+int(dec.InputOffset()))
+		if start >= len(data) {
+			return
+		}
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		end := base + int(dec.InputOffset())
+		if err != nil {
+			stop := len(data)
+			if nl := bytes.IndexByte(data[start:], '\n'); nl >= 0 {
+				stop = start + nl
+			}
+			p.reject(file, lc.at(start), data[start:stop], "Invalid JSON syntax: "+err.Error())
+			base = min(stop+1, len(data))
+			dec = json.NewDecoder(bytes.NewReader(data[base:]))
+			continue
+		}
+		if len(raw) == 0 || raw[0] != '{' {
+			p.reject(file, lc.at(start), data[start:end], "Invalid JSON object: the record is not a JSON object")
+			continue
+		}
+		if ignoreCase {
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &m); err != nil {
+				p.reject(file, lc.at(start), data[start:end], "Invalid JSON syntax: "+err.Error())
+				continue
+			}
+			lower := make(map[string]json.RawMessage, len(m))
+			for k, v := range m {
+				lower[strings.ToLower(k)] = v
+			}
+			raw, _ = json.Marshal(lower)
+		}
+		p.add(record{file: file, line: lc.at(start), start: start, end: end}, raw)
+	}
+}
+
+// reject records a record that is not valid JSON input.
+func (p *parsed) reject(file, line int, raw []byte, reason string) {
+	p.bad = append(p.bad, loadError{file: file, line: line, rawLine: truncUTF8(string(raw), maxRawLine),
+		code: errCodeInvalidJSON, reason: truncUTF8(reason, maxErrReason)})
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// countLines is the number of lines in data (a last line without a
+// newline counts).
+func countLines(data []byte) int {
+	n := bytes.Count(data, []byte{'\n'})
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		n++
+	}
+	return n
+}
+
+// lineCounter turns increasing byte offsets into 1-based line numbers.
+type lineCounter struct {
+	data      []byte
+	pos, line int
+}
+
+func (c *lineCounter) at(pos int) int {
+	if c.line == 0 {
+		c.line = 1
+	}
+	pos = min(pos, len(c.data))
+	if pos > c.pos {
+		c.line += bytes.Count(c.data[c.pos:pos], []byte{'\n'})
+		c.pos = pos
+	}
+	return c.line
+}
+
+// appendFields renders a delimited record as a JSON array of strings and
+// nulls. NUL is dropped: PostgreSQL text cannot hold it.
+func appendFields(b []byte, fields []field) []byte {
+	b = append(b, '[')
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if f.null {
+			b = append(b, "null"...)
+			continue
+		}
+		b = appendJSONString(b, f.s)
+	}
+	return append(b, ']')
+}
+
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes
+// U+FFFD, as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == 0:
+			i++
+			continue
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, "\\ufffd"...)
+			} else {
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		i++
+	}
+	return append(b, '"')
 }
 
 // finishField applies the NULL rules to an unquoted field: empty, equal to
@@ -105,13 +236,17 @@ func finishField(raw, val string, spec *copySpec, nullDefault string) field {
 
 // parseCSV implements RFC 4180 with a configurable quote and delimiter. A
 // quoted field is never NULL; an empty unquoted one is.
-func parseCSV(data []byte, spec *copySpec) [][]field {
+func parseCSV(data []byte, spec *copySpec) []rawRecord {
 	s := string(data)
 	delim, quote := spec.delimiter[0], spec.quote
-	var recs [][]field
+	var recs []rawRecord
 	var rec []field
 	i, n := 0, len(s)
+	start := 0
 	for i < n {
+		if rec == nil {
+			start = i
+		}
 		// Start of a field.
 		if s[i] == quote {
 			var b strings.Builder
@@ -163,34 +298,41 @@ func parseCSV(data []byte, spec *copySpec) [][]field {
 			}
 		}
 		// s[i] == '\n' or end of input: end of record.
+		recs = appendRecord(recs, rec, start, min(i, n))
 		i++
-		recs = appendRecord(recs, rec)
 		rec = nil
 	}
 	if rec != nil {
-		recs = appendRecord(recs, rec)
+		recs = appendRecord(recs, rec, start, n)
 	}
 	return recs
 }
 
+// rawRecord is one delimited record and its byte range in the file.
+type rawRecord struct {
+	fields     []field
+	start, end int
+}
+
 // appendRecord drops blank lines (a single empty unquoted field).
-func appendRecord(recs [][]field, rec []field) [][]field {
+func appendRecord(recs []rawRecord, rec []field, start, end int) []rawRecord {
 	if len(rec) == 1 && rec[0].null && rec[0].s == "" {
 		return recs
 	}
-	return append(recs, rec)
+	return append(recs, rawRecord{fields: rec, start: start, end: end})
 }
 
 // parseText parses Redshift's default delimited text format: one record per
 // line, no quoting; NULL AS defaults to \N; with ESCAPE a backslash makes the
 // next character (delimiter, newline, backslash) literal.
-func parseText(data []byte, spec *copySpec) [][]field {
+func parseText(data []byte, spec *copySpec) []rawRecord {
 	s := string(data)
 	delim := spec.delimiter[0]
-	var recs [][]field
+	var recs []rawRecord
 	var rec []field
 	var raw, val strings.Builder
 	i, n := 0, len(s)
+	start, inRecord := 0, false
 	endField := func() {
 		r, v := raw.String(), val.String()
 		if spec.removeQuotes && len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
@@ -201,6 +343,9 @@ func parseText(data []byte, spec *copySpec) [][]field {
 		val.Reset()
 	}
 	for i < n {
+		if !inRecord {
+			start, inRecord = i, true
+		}
 		c := s[i]
 		switch {
 		case spec.escape && c == '\\' && i+1 < n:
@@ -219,8 +364,8 @@ func parseText(data []byte, spec *copySpec) [][]field {
 				val.WriteString(v)
 			}
 			endField()
-			recs = appendRecord(recs, rec)
-			rec = nil
+			recs = appendRecord(recs, rec, start, i)
+			rec, inRecord = nil, false
 		default:
 			raw.WriteByte(c)
 			val.WriteByte(c)
@@ -229,7 +374,7 @@ func parseText(data []byte, spec *copySpec) [][]field {
 	}
 	if raw.Len() > 0 || rec != nil {
 		endField()
-		recs = appendRecord(recs, rec)
+		recs = appendRecord(recs, rec, start, n)
 	}
 	return recs
 }

@@ -26,8 +26,11 @@ const maxObjectSize = 1 << 30
 
 // s3Object is one downloaded, decompressed input file.
 type s3Object struct {
-	url  string
-	data []byte
+	url    string
+	bucket string
+	key    string
+	data   []byte
+	length int64 // the manifest's meta.content_length, -1 when none
 }
 
 func parseS3URL(u string) (bucket, key string, err error) {
@@ -42,8 +45,21 @@ func parseS3URL(u string) (bucket, key string, err error) {
 	return bucket, key, nil
 }
 
+// s3Read is what a COPY asks of S3.
+type s3Read int
+
+const (
+	readManifestFile s3Read = iota
+	readListing             // key is the prefix listed
+	readObject
+)
+
+// s3Gate is consulted before every S3 read and returns the error the COPY
+// fails with, or nil (S3 faults, s3faults.go).
+type s3Gate func(bucket, key string, what s3Read) error
+
 // fetchInputs downloads and decompresses every object the COPY names.
-func fetchInputs(ctx context.Context, client Objects, spec *copySpec) ([]s3Object, error) {
+func fetchInputs(ctx context.Context, client Objects, spec *copySpec, gate s3Gate) ([]s3Object, error) {
 	if client == nil {
 		return nil, errInternal("redshiftsim: no S3 client configured")
 	}
@@ -53,18 +69,32 @@ func fetchInputs(ctx context.Context, client Objects, spec *copySpec) ([]s3Objec
 	}
 	var entries []inputEntry
 	if spec.manifest {
+		if err := gate(bucket, key, readManifestFile); err != nil {
+			return nil, err
+		}
 		entries, err = readManifest(ctx, client, bucket, key, spec.uri)
 	} else {
+		if err := gate(bucket, key, readListing); err != nil {
+			return nil, err
+		}
 		entries, err = listPrefix(ctx, client, bucket, key)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if spec.manifest && spec.format == formatParquet {
+		if err := columnarManifestCheck(entries); err != nil {
+			return nil, err
+		}
 	}
 	objs := make([]s3Object, 0, len(entries))
 	for _, e := range entries {
 		u := e.url
 		b, k, err := parseS3URL(u)
 		if err != nil {
+			return nil, err
+		}
+		if err := gate(b, k, readObject); err != nil {
 			return nil, err
 		}
 		raw, err := client.Get(ctx, b, k)
@@ -81,7 +111,7 @@ func fetchInputs(ctx context.Context, client Objects, spec *copySpec) ([]s3Objec
 		if err != nil {
 			return nil, errInternal("Failed to decompress '%s' as %s: %v", u, strings.ToUpper(spec.compression), err)
 		}
-		objs = append(objs, s3Object{url: u, data: data})
+		objs = append(objs, s3Object{url: u, bucket: b, key: k, data: data, length: e.length})
 	}
 	return objs, nil
 }
@@ -90,6 +120,8 @@ func fetchInputs(ctx context.Context, client Objects, spec *copySpec) ([]s3Objec
 type inputEntry struct {
 	url       string
 	mandatory bool
+	hasMeta   bool  // the manifest entry has a "meta" object
+	length    int64 // its content_length, -1 when absent (or not a manifest)
 }
 
 // listPrefix returns all objects under prefix, in key order.
@@ -106,7 +138,7 @@ func listPrefix(ctx context.Context, client Objects, bucket, prefix string) ([]i
 	}
 	urls := make([]inputEntry, len(keys))
 	for i, k := range keys {
-		urls[i] = inputEntry{url: "s3://" + bucket + "/" + k, mandatory: true}
+		urls[i] = inputEntry{url: "s3://" + bucket + "/" + k, mandatory: true, length: -1}
 	}
 	return urls, nil
 }
@@ -116,6 +148,9 @@ type manifest struct {
 	Entries []struct {
 		URL       string `json:"url"`
 		Mandatory bool   `json:"mandatory"`
+		Meta      *struct {
+			ContentLength *int64 `json:"content_length"`
+		} `json:"meta"` // required for columnar formats
 	} `json:"entries"`
 }
 
@@ -137,7 +172,11 @@ func readManifest(ctx context.Context, client Objects, bucket, key, uri string) 
 		if e.URL == "" {
 			return nil, errInternal("Manifest file '%s' has an entry without url", uri)
 		}
-		entries = append(entries, inputEntry{url: e.URL, mandatory: e.Mandatory})
+		in := inputEntry{url: e.URL, mandatory: e.Mandatory, hasMeta: e.Meta != nil, length: -1}
+		if e.Meta != nil && e.Meta.ContentLength != nil {
+			in.length = *e.Meta.ContentLength
+		}
+		entries = append(entries, in)
 	}
 	return entries, nil
 }

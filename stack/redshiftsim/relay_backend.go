@@ -1,9 +1,11 @@
 package redshiftsim
 
 // The backend-to-client half of a session: replies pass through unchanged
-// except that COPY completions get a COPY tag and are counted, replies to
-// messages the proxy injected are hidden, server_version is reported as
-// Redshift's, and a COMMIT reply may be withheld (fault injection).
+// except that COPY completions get a COPY tag and are counted, a COPY's
+// rejected records are written to stl_load_errors before its reply goes
+// out (copyrun.go), replies to messages the proxy injected are hidden,
+// server_version is reported as Redshift's, and a COMMIT reply may be
+// withheld (fault injection).
 
 import (
 	"strconv"
@@ -36,13 +38,14 @@ func (ss *session) backendLoop() error {
 			}
 		case 'C', 'I': // CommandComplete, EmptyQueryResponse
 			isCopy := false
+			var run *copyRun
 			if h := ss.pending.head(); h != nil {
 				switch h.kind {
 				case pendExecute:
-					isCopy = h.copy
+					isCopy, run = h.copy, h.run
 					ss.pending.pop()
 				case pendQuery:
-					isCopy = h.currentIsCopy()
+					isCopy, run = h.currentIsCopy(), h.copyRun()
 					h.idx++
 				}
 			}
@@ -56,6 +59,12 @@ func (ss *session) backendLoop() error {
 				ss.srv.stats.rows.Add(n)
 				body = append([]byte("COPY "+strconv.FormatInt(n, 10)), 0)
 				ss.log.Debug("COPY loaded", "rows", n)
+				if run != nil && run.rejected() > 0 {
+					if err := writeEncoded(ss.cw, loadNotices(run, n)...); err != nil {
+						return err
+					}
+				}
+				ss.finishCopy(run, false)
 			}
 			if tag == "COMMIT" && ss.srv.takeDropCommit() {
 				ss.srv.stats.dropped.Add(1)
@@ -66,15 +75,24 @@ func (ss *session) backendLoop() error {
 			ss.pending.pop()
 		case 'E': // ErrorResponse
 			if h := ss.pending.head(); h != nil {
+				isCopy := h.copy
 				if h.kind == pendQuery {
-					if h.currentIsCopy() {
-						ss.srv.stats.copiesFailed.Add(1)
-					}
-				} else {
-					if h.copy {
-						ss.srv.stats.copiesFailed.Add(1)
-					}
+					isCopy = h.currentIsCopy()
+				}
+				if isCopy {
+					run := h.copyRun()
+					ss.srv.stats.copiesFailed.Add(1)
+					body = ss.fixCopyError(run, body)
+					ss.finishCopy(run, true)
+				}
+				if h.kind != pendQuery {
 					ss.pending.skipToSync()
+				}
+			}
+		case 'N': // NoticeResponse: the backend's report of rejected records is the proxy's
+			if h := ss.pending.head(); h != nil {
+				if run := h.copyRun(); run != nil && ss.takeLoadNotice(run, body) {
+					forward = false
 				}
 			}
 		case 'Z': // ReadyForQuery

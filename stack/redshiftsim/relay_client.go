@@ -27,8 +27,8 @@ func (ss *session) clientLoop(ctx context.Context) error {
 			if err := q.Decode(body); err != nil {
 				return err
 			}
-			sql, kinds := ss.rewriteQuery(ctx, q.String)
-			ss.pending.push(&pending{kind: pendQuery, stmts: kinds})
+			sql, stmts := ss.rewriteQuery(ctx, q.String)
+			ss.pending.push(&pending{kind: pendQuery, stmts: stmts})
 			if sql != q.String {
 				body = append([]byte(sql), 0)
 			}
@@ -39,11 +39,15 @@ func (ss *session) clientLoop(ctx context.Context) error {
 			}
 			info := classifySingle(p.Query)
 			ss.stmts[p.Name] = info
-			if info.isCopy {
-				// The real statement is produced at Execute; until then
-				// the backend holds a placeholder with the same shape
-				// (no parameters, no result columns).
-				p.Query = copyPlaceholder
+			if info.isCopy || (info.sysRefs && ss.sys) {
+				if info.isCopy {
+					// The real statement is produced at Execute; until
+					// then the backend holds a placeholder with the same
+					// shape (no parameters, no result columns).
+					p.Query = copyPlaceholder
+				} else {
+					p.Query = rewriteSysNames(p.Query, ss.key)
+				}
 				buf, err := p.Encode(nil)
 				if err != nil {
 					return err
@@ -116,8 +120,9 @@ const injectedName = "rinsim_exec"
 // the client sees just the Execute's reply.
 func (ss *session) injectExecute(ctx context.Context, info stmtInfo) error {
 	var sql string
+	var run *copyRun
 	if info.isCopy {
-		sql = ss.copySQL(ctx, info)
+		sql, run = ss.copySQL(ctx, info)
 	} else {
 		sql = raiseSQL("25006", "cannot execute "+info.verb+" in a read-only transaction")
 	}
@@ -126,11 +131,11 @@ func (ss *session) injectExecute(ctx context.Context, info stmtInfo) error {
 		msg encoder
 		p   *pending
 	}{
-		{&pgproto3.Close{ObjectType: 'P', Name: injectedName}, &pending{kind: pendClose, swallow: true, copy: cp}},
-		{&pgproto3.Close{ObjectType: 'S', Name: injectedName}, &pending{kind: pendClose, swallow: true, copy: cp}},
-		{&pgproto3.Parse{Name: injectedName, Query: sql}, &pending{kind: pendParse, swallow: true, copy: cp}},
-		{&pgproto3.Bind{DestinationPortal: injectedName, PreparedStatement: injectedName}, &pending{kind: pendBind, swallow: true, copy: cp}},
-		{&pgproto3.Execute{Portal: injectedName}, &pending{kind: pendExecute, copy: cp}},
+		{&pgproto3.Close{ObjectType: 'P', Name: injectedName}, &pending{kind: pendClose, swallow: true, copy: cp, run: run}},
+		{&pgproto3.Close{ObjectType: 'S', Name: injectedName}, &pending{kind: pendClose, swallow: true, copy: cp, run: run}},
+		{&pgproto3.Parse{Name: injectedName, Query: sql}, &pending{kind: pendParse, swallow: true, copy: cp, run: run}},
+		{&pgproto3.Bind{DestinationPortal: injectedName, PreparedStatement: injectedName}, &pending{kind: pendBind, swallow: true, copy: cp, run: run}},
+		{&pgproto3.Execute{Portal: injectedName}, &pending{kind: pendExecute, copy: cp, run: run}},
 		// Free the (possibly large) statement right away on success.
 		{&pgproto3.Close{ObjectType: 'S', Name: injectedName}, &pending{kind: pendClose, swallow: true}},
 	}
@@ -147,11 +152,12 @@ func (ss *session) injectExecute(ctx context.Context, info stmtInfo) error {
 }
 
 // rewriteQuery rewrites the statements of a simple Query. It returns the
-// SQL to send and, per non-empty statement, whether it is a COPY.
-func (ss *session) rewriteQuery(ctx context.Context, sql string) (string, []bool) {
+// SQL to send and, per non-empty statement, whether it is a COPY (and its
+// run).
+func (ss *session) rewriteQuery(ctx context.Context, sql string) (string, []queryStmt) {
 	segs := splitStatements(sql)
 	replace := make([]string, len(segs))
-	var kinds []bool
+	var stmts []queryStmt
 	changed := false
 	readOnly := ss.srv.isReadOnly()
 	for i, seg := range segs {
@@ -159,16 +165,20 @@ func (ss *session) rewriteQuery(ctx context.Context, sql string) (string, []bool
 		if info.empty {
 			continue
 		}
-		kinds = append(kinds, info.isCopy)
+		st := queryStmt{copy: info.isCopy}
 		switch {
 		case info.isCopy:
-			replace[i], changed = ss.copySQL(ctx, info), true
+			replace[i], st.run = ss.copySQL(ctx, info)
+			changed = true
 		case readOnly && info.write:
 			replace[i], changed = raiseSQL("25006", "cannot execute "+info.verb+" in a read-only transaction"), true
+		case info.sysRefs && ss.sys:
+			replace[i], changed = rewriteSysNames(seg.text, ss.key), true
 		}
+		stmts = append(stmts, st)
 	}
 	if !changed {
-		return sql, kinds
+		return sql, stmts
 	}
-	return joinStatements(segs, replace), kinds
+	return joinStatements(segs, replace), stmts
 }

@@ -54,21 +54,26 @@ var sqlstateRe = regexp.MustCompile(`^[0-9A-Z]{5}$`)
 // raiseSQL returns a statement that fails with the given SQLSTATE and
 // message when the backend executes it.
 func raiseSQL(code, msg string) string {
+	return raiseErr(&pgError{Code: code, Message: msg})
+}
+
+// raiseErr renders err as a raising statement (with its DETAIL, if any);
+// errors without a SQLSTATE are internal errors.
+func raiseErr(err error) string {
+	pe, ok := err.(*pgError)
+	if !ok {
+		pe = &pgError{Code: "XX000", Message: err.Error()}
+	}
+	code := pe.Code
 	if !sqlstateRe.MatchString(code) || strings.HasPrefix(code, "00") {
 		code = "XX000"
 	}
-	msg = strings.ToValidUTF8(msg, "?")
-	return "DO $rinsim$ BEGIN RAISE EXCEPTION USING ERRCODE = " + quoteLiteral(code) +
-		", MESSAGE = " + quoteLiteral(msg) + "; END $rinsim$"
-}
-
-// raiseErr renders err as a raising statement; errors without a SQLSTATE are
-// internal errors.
-func raiseErr(err error) string {
-	if pe, ok := err.(*pgError); ok {
-		return raiseSQL(pe.Code, pe.Message)
+	sql := "DO $rinsim$ BEGIN RAISE EXCEPTION USING ERRCODE = " + quoteLiteral(code) +
+		", MESSAGE = " + quoteLiteral(strings.ToValidUTF8(pe.Message, "?"))
+	if pe.Detail != "" {
+		sql += ", DETAIL = " + quoteLiteral(strings.ToValidUTF8(pe.Detail, "?"))
 	}
-	return raiseSQL("XX000", err.Error())
+	return sql + "; END $rinsim$"
 }
 
 func qualifiedName(parts []string) string {
@@ -159,6 +164,7 @@ type stmtInfo struct {
 	write   bool   // refused while read-only
 	verb    string // first keyword, for the read-only message
 	empty   bool
+	sysRefs bool // mentions stl_load_errors, pg_last_copy_id(), ... (sysnames.go)
 }
 
 // writeVerbs are the statements a Redshift cluster refuses while resizing.
@@ -199,6 +205,7 @@ func classify(toks []token) stmtInfo {
 	default:
 		info.write = writeVerbs[info.verb]
 	}
+	info.sysRefs = !info.isCopy && hasSysNames(toks)
 	return info
 }
 

@@ -6,8 +6,37 @@
 // COPYs, which are rewritten into plain INSERTs carrying the data read from
 // S3, so they run inside the client's own transaction (ROLLBACK discards the
 // rows, COMMIT keeps them) in both the simple and the extended protocol. The
-// server also injects the faults rin must survive (failing COPYs, a read-only
-// cluster during resize, slow commits, lost commit replies), see faults.go.
+// server also injects the faults rin must survive (failing COPYs, S3
+// refusals, wrong regions, bad credentials, serialization conflicts, a
+// read-only cluster during resize, slow commits, lost commit replies), with
+// Redshift's SQLSTATEs and texts, see faults.go.
+//
+// Bad rows are handled as Redshift does (loaderrors.go): a record that is
+// not valid input, or whose values do not fit the table, fails the COPY
+// with "Load into table 'T' failed.  Check 'stl_load_errors' system table
+// for details." unless MAXERROR lets the COPY skip it, and is written to
+// stl_load_errors either way, outside the client's transaction. A loaded
+// COPY is recorded in stl_load_commits (one row per file, in the COPY's
+// transaction), and pg_last_copy_id() / pg_last_copy_count() answer for the
+// session. These live in a rinsim schema of the backend database, installed
+// by the server (sysobjects.go), and the proxy rewrites the system names
+// clients use into it (sysnames.go).
+//
+// Where the work happens, and what it costs: the proxy parses the input and
+// rejects what does not parse; the backend checks the rest against the
+// table's types inside the COPY's own statement (rinsim.copy_rows), because
+// only the table knows its types, a table created in the client's
+// uncommitted transaction is visible only there, and a failed statement
+// would abort the client's transaction, ruling out "try, then fall back".
+// A COPY whose rows all load costs one function call and one subtransaction
+// in the backend and no extra round trip; only rejected rows cost a round
+// trip, on a side connection that writes them to stl_load_errors before the
+// COPY's reply reaches the client. Query ids come from one counter per
+// server (continuing after the ids already recorded in the database);
+// simulators sharing a backend database share the tables, so their ids may
+// collide. If the objects cannot be installed (no CREATE privilege), COPYs
+// load through plain INSERTs without this bookkeeping. NOLOAD checks only
+// that the input parses.
 package redshiftsim
 
 import (
@@ -16,8 +45,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -54,9 +85,12 @@ type Server struct {
 	conns  map[net.Conn]struct{} // client and backend connections, closed by Close
 	closed bool
 
-	faults faults
-	stats  counters
-	nextID int64 // guarded by mu
+	faults  faults
+	stats   counters
+	nextID  int64 // guarded by mu
+	queryID atomic.Int64
+	nonce   string // tells this server's sessions from others' in a shared backend
+	sys     sysDBs
 }
 
 // Start checks that the backend is reachable, starts listening and serves
@@ -96,6 +130,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ctx:     sctx,
 		cancel:  cancel,
 		conns:   make(map[net.Conn]struct{}),
+		nonce:   fmt.Sprintf("%016x", rand.Uint64()),
 	}
 	s.wg.Add(1)
 	go s.acceptLoop()
@@ -122,6 +157,7 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
+	s.closeSys()
 	return err
 }
 

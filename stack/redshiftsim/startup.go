@@ -133,9 +133,7 @@ func (ss *session) connectBackend(ctx context.Context, params map[string]string)
 			cfg.RuntimeParams[k] = v
 		}
 	}
-	if cfg.Database == "" {
-		cfg.Database = params["database"]
-	}
+	cfg.Database = ss.database
 	pc, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, err

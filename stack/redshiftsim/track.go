@@ -25,16 +25,34 @@ const (
 // pending is one request awaiting its reply.
 type pending struct {
 	kind    pendKind
-	swallow bool   // injected by the proxy: the client must not see the reply
-	copy    bool   // part of a COPY's execution
-	stmts   []bool // pendQuery: for each non-empty statement, whether it is a COPY
-	idx     int    // pendQuery: statement currently executing
+	swallow bool        // injected by the proxy: the client must not see the reply
+	copy    bool        // part of a COPY's execution
+	run     *copyRun    // that COPY's run, once it has one
+	stmts   []queryStmt // pendQuery: the non-empty statements
+	idx     int         // pendQuery: statement currently executing
+}
+
+// queryStmt is one statement of a simple Query.
+type queryStmt struct {
+	copy bool
+	run  *copyRun
 }
 
 // currentIsCopy reports whether the statement a pendQuery is executing is a
 // COPY.
 func (p *pending) currentIsCopy() bool {
-	return p.idx < len(p.stmts) && p.stmts[p.idx]
+	return p.idx < len(p.stmts) && p.stmts[p.idx].copy
+}
+
+// copyRun returns the run of the COPY the reply belongs to, or nil.
+func (p *pending) copyRun() *copyRun {
+	if p.kind == pendQuery {
+		if p.idx < len(p.stmts) {
+			return p.stmts[p.idx].run
+		}
+		return nil
+	}
+	return p.run
 }
 
 // pendingQueue is written by the client-reading goroutine and read by the
