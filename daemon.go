@@ -131,24 +131,10 @@ func (d *daemon) run(ctx context.Context, batch bool) error {
 	copier, closeCopier := newCopier(cfg, d.aws, d.log)
 	defer closeCopier()
 
-	engine := fsm.New(j, queue, cfg, copier, fsm.Options{
-		Receive: fsm.ReceiveOptions{
-			Receivers: cfg.Receive.Receivers, MaxMessages: cfg.Receive.MaxMessages,
-			WaitTime: cfg.Receive.WaitTime.D(), Visibility: cfg.Receive.VisibilityTimeout.D(),
-			MaxPending: cfg.Receive.MaxPending, Retention: retention,
-		},
-		Retry: fsm.RetryOptions{
-			InitialInterval: cfg.Retry.InitialInterval.D(), MaxInterval: cfg.Retry.MaxInterval.D(),
-			Multiplier: cfg.Retry.Multiplier, MaxAttempts: cfg.Retry.MaxAttempts, MaxElapsed: cfg.Retry.MaxElapsed.D(),
-		},
-		Batch: fsm.BatchOptions{
-			MaxFiles: cfg.Batch.MaxFiles, MaxBytes: cfg.Batch.MaxBytes,
-			MaxAge: cfg.Batch.MaxAge.D(), Concurrency: cfg.Batch.Concurrency,
-			CopyTimeout: cfg.Batch.CopyTimeout.D(),
-		},
-		BatchMode: batch,
-		Logger:    d.log,
-	})
+	opts := fsm.OptionsFromConfig(cfg)
+	opts.Receive.Retention = retention
+	opts.BatchMode, opts.Logger = batch, d.log
+	engine := fsm.New(j, queue, cfg, copier, opts)
 
 	// Admin interface and journal retention (daemon_admin.go).
 	stopAdmin, err := d.startAdmin(ctx, j, engine)

@@ -14,22 +14,9 @@ import (
 // receiver (receiving is a slice copy), and the plan's grace for COPYs
 // running when the invocation stops.
 func engineOptions(cfg *config.Config, grace time.Duration, log *slog.Logger) fsm.Options {
-	return fsm.Options{
-		Receive: fsm.ReceiveOptions{
-			Receivers: 1, MaxMessages: 10,
-			Visibility: cfg.Receive.VisibilityTimeout.D(), MaxPending: cfg.Receive.MaxPending,
-		},
-		Retry: fsm.RetryOptions{
-			InitialInterval: cfg.Retry.InitialInterval.D(), MaxInterval: cfg.Retry.MaxInterval.D(),
-			Multiplier: cfg.Retry.Multiplier, MaxAttempts: cfg.Retry.MaxAttempts, MaxElapsed: cfg.Retry.MaxElapsed.D(),
-		},
-		Batch: fsm.BatchOptions{
-			MaxFiles: cfg.Batch.MaxFiles, MaxBytes: cfg.Batch.MaxBytes,
-			MaxAge: cfg.Batch.MaxAge.D(), Concurrency: cfg.Batch.Concurrency,
-			CopyTimeout: cfg.Batch.CopyTimeout.D(),
-		},
-		BatchMode:     true,
-		ShutdownGrace: grace,
-		Logger:        log,
-	}
+	o := fsm.OptionsFromConfig(cfg)
+	// One invocation's records, handed out once: one receiver suffices.
+	o.Receive.Receivers, o.Receive.MaxMessages = 1, 10
+	o.BatchMode, o.ShutdownGrace, o.Logger = true, grace, log
+	return o
 }
