@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rinhq/rin/journal"
+	"github.com/rinhq/rin/stack"
 )
 
 // rinJournal builds cmd/rin-journal once per test binary, on first use, so
@@ -89,19 +90,22 @@ func getMetrics(sock string) (string, error) {
 	return string(b), err
 }
 
-// TestRequeueAfterMissingTableCreated: a job fails on a table that does not
-// exist and is parked; an operator, seeing it with rin-journal while rin
-// runs, creates the table and requeues it through rin's admin socket; rin
-// loads it without any new SQS message. Every rin-journal command runs
-// live first, then offline once rin has stopped.
-func TestRequeueAfterMissingTableCreated(t *testing.T) {
+// TestRequeueAfterBadObjectFixed: a job fails on an object with a row that
+// does not fit its table and is parked (an object's own fault; a missing
+// table would only hold the table); an operator, seeing it with
+// rin-journal while rin runs, fixes the object and requeues the job
+// through rin's admin socket; rin loads it without any new SQS message.
+// Every rin-journal command runs live first, then offline once rin has
+// stopped.
+func TestRequeueAfterBadObjectFixed(t *testing.T) {
 	e := newEnv(t)
 	e.table("foo")
+	e.table("late")
 	cfg := e.writeConfig("config.yaml", fooTarget+"  - redshift: {table: late}\n    s3: {key_prefix: late/}\n", "")
 	sock := filepath.Join(e.dir, "rin.sock")
 
 	e.putAndNotify("foo/1.json", 2)
-	e.putAndNotify("late/1.json", 3)
+	e.send(stack.S3EventBody(e.put("late/1.json", []byte(`{"src":"late/1.json","n":"not a number","msg":"x"}`+"\n"))))
 	p := e.start("-config", cfg)
 
 	var failed map[string]any
@@ -112,7 +116,7 @@ func TestRequeueAfterMissingTableCreated(t *testing.T) {
 		}
 		return json.Unmarshal([]byte(strings.Split(out, "\n")[0]), &failed) == nil
 	})
-	if failed["key"] != "late/1.json" || failed["target"] != "targets[1]" || !strings.Contains(failed["last_error"].(string), "does not exist") {
+	if failed["key"] != "late/1.json" || failed["target"] != "targets[1]" || !strings.Contains(failed["last_error"].(string), "stl_load_errors") {
 		t.Fatalf("failed job: %v", failed)
 	}
 	// rin holds the socket, 0600.
@@ -129,7 +133,7 @@ func TestRequeueAfterMissingTableCreated(t *testing.T) {
 	if err := json.Unmarshal([]byte(e.mustJournal("-config", cfg, "stats")), &st); err != nil {
 		t.Fatal(err)
 	}
-	if st.States["failed"] != 1 || len(st.Errors) != 1 || !strings.Contains(st.Errors[0].Error, "does not exist") {
+	if st.States["failed"] != 1 || len(st.Errors) != 1 || !strings.Contains(st.Errors[0].Error, "stl_load_errors") {
 		t.Errorf("live stats: %+v", st)
 	}
 	if out := e.mustJournal("-config", cfg, "stats", "-format", "table"); !strings.Contains(out, "live, through rin pid") {
@@ -142,7 +146,7 @@ func TestRequeueAfterMissingTableCreated(t *testing.T) {
 		t.Errorf("compact while running: exit %d, %q", code, stderr)
 	}
 
-	e.table("late")
+	e.put("late/1.json", object("late/1.json", 3)) // the fixed object
 	out := e.mustJournal("-config", cfg, "requeue", "-all-failed")
 	if !strings.Contains(out, "1 job requeued (live") {
 		t.Errorf("requeue: %s", out)
