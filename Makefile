@@ -43,6 +43,7 @@ demo:
 BENCH_RUNS ?= 1
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 3 ./journal/
+	RIN_BENCH=1 $(GO) test -run '^$$' -bench LedgerLookup -benchtime 20x -count 1 -timeout 60m ./redshift/
 	RIN_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime $(BENCH_RUNS)x -count 1 -timeout 120m ./e2e/
 
 # The full-size crash test (CI runs a reduced size inside make test).

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,11 +48,26 @@ func loadDaemon(ctx context.Context, location string, log *slog.Logger) (*daemon
 // default AWS chain), logs its warnings and returns it with the AWS config
 // built from its credentials.
 func loadConfig(ctx context.Context, location string, log *slog.Logger, opts ...config.Option) (*config.Config, aws.Config, error) {
-	base, err := awsConfig(ctx, config.Credentials{})
+	cfg, err := readConfig(ctx, location, log, opts...)
 	if err != nil {
 		return nil, aws.Config{}, err
 	}
+	ac, err := awsConfig(ctx, cfg.Credentials)
+	if err != nil {
+		return nil, aws.Config{}, err
+	}
+	return cfg, ac, nil
+}
+
+// readConfig reads and validates the config and logs its warnings. It
+// touches AWS only to read an s3:// location (through the default chain),
+// so -dry-run and rin route work offline, whatever AWS_PROFILE says.
+func readConfig(ctx context.Context, location string, log *slog.Logger, opts ...config.Option) (*config.Config, error) {
 	getter := func(ctx context.Context, bucket, key string) ([]byte, error) {
+		base, err := awsConfig(ctx, config.Credentials{})
+		if err != nil {
+			return nil, err
+		}
 		out, err := newS3(base).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 		if err != nil {
 			return nil, err
@@ -63,16 +77,12 @@ func loadConfig(ctx context.Context, location string, log *slog.Logger, opts ...
 	}
 	cfg, err := config.Load(ctx, location, append([]config.Option{config.WithS3Getter(getter)}, opts...)...)
 	if err != nil {
-		return nil, aws.Config{}, err
+		return nil, err
 	}
 	for _, w := range cfg.Warnings {
 		log.Warn("config: " + w)
 	}
-	ac, err := awsConfig(ctx, cfg.Credentials)
-	if err != nil {
-		return nil, aws.Config{}, err
-	}
-	return cfg, ac, nil
+	return cfg, nil
 }
 
 // awsConfig is the AWS SDK config: the default chain, or the config's
@@ -154,32 +164,6 @@ func (d *daemon) run(ctx context.Context, batch bool) error {
 		return err
 	}
 	return nil
-}
-
-// printTargets is -dry-run: every target as resolved, secrets left out.
-func (d *daemon) printTargets(w io.Writer) error {
-	cfg := d.cfg
-	fmt.Fprintf(w, "config: %s\nqueue: %s\njournal: %s\n\n", cfg.Source, cfg.QueueName, cfg.Journal.Path)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tMATCH\tACTION\tDESTINATION\tENDPOINT\tSQL_OPTION")
-	for _, t := range cfg.Targets {
-		match := "s3://" + t.S3.Bucket + "/" + t.S3.KeyPrefix + "*"
-		if t.S3.KeyRegexp != "" {
-			match = "s3://" + t.S3.Bucket + "/ =~ " + t.S3.KeyRegexp
-		}
-		action, dest := "load", t.Redshift.Table
-		if t.Redshift.Schema != "" {
-			dest = t.Redshift.Schema + "." + dest
-		}
-		switch {
-		case t.Discard:
-			action, dest = "discard", "-"
-		case t.Break:
-			action = "load, break"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name(), match, action, dest, t.Redshift.Endpoint(), config.RedactSQL(strings.TrimSpace(t.SQLOption)))
-	}
-	return tw.Flush()
 }
 
 // newLogger builds the process logger. Attributes whose names say they are

@@ -25,7 +25,8 @@ var Version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := (&RunCommand{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}).Run(ctx, os.Args[1:])
+	cmd, args := commandFor(os.Args[1:], os.Stdout, os.Stderr, os.Getenv) // rin, rin backfill, rin reconcile (commands.go)
+	err := cmd.Run(ctx, args)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp): // -h asked for the usage; it is printed
 	default:
@@ -45,6 +46,7 @@ type RunCommand struct {
 	Batch            bool
 	MaxExecutionTime time.Duration
 	DryRun           bool
+	DryRunKeys       keyList // -key: with -dry-run, route these objects
 	LogFormat        string
 }
 
@@ -63,7 +65,8 @@ func (c *RunCommand) ParseFlags(args []string) error {
 	fs.BoolVar(&c.Batch, "batch", false, "process until the queue is empty and no job is pending, then exit")
 	fs.BoolVar(&c.Batch, "b", false, "shorthand for -batch")
 	fs.DurationVar(&c.MaxExecutionTime, "max-execution-time", 0, "stop (gracefully) after this long, e.g. 10m; 0 = no limit")
-	fs.BoolVar(&c.DryRun, "dry-run", false, "load the config, print the targets as resolved, and exit")
+	fs.BoolVar(&c.DryRun, "dry-run", false, "load the config, print each target as resolved with its COPY (no secrets, no AWS call), and exit")
+	fs.Var(&c.DryRunKeys, "key", "with -dry-run: show the targets and table of this object, s3://bucket/key (repeatable; as rin route)")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.Usage = func() {
 		fmt.Fprintf(c.Stderr, "Usage: rin [flags]\n\nrin loads S3 objects into Redshift, driven by S3 event notifications on SQS.\nEvery flag can also be set as RIN_<FLAG> in the environment (e.g. RIN_CONFIG, RIN_MAX_EXECUTION_TIME).\n\nFlags:\n")
@@ -124,12 +127,12 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 		ctx, cancel = context.WithTimeout(ctx, c.MaxExecutionTime)
 		defer cancel()
 	}
+	if c.DryRun {
+		return c.dryRun(ctx, log) // offline: no AWS client (dryrun.go)
+	}
 	d, err := loadDaemon(ctx, c.ConfigPath, log)
 	if err != nil {
 		return err
-	}
-	if c.DryRun {
-		return d.printTargets(c.Stdout)
 	}
 	return d.run(ctx, c.Batch)
 }

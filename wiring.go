@@ -30,24 +30,29 @@ func newCopier(cfg *config.Config, ac aws.Config, log *slog.Logger) (fsm.Copier,
 		IAMRole: cfg.Credentials.AWSIAMRole, AccessKeyID: cfg.Credentials.AWSAccessKeyID,
 		SecretAccessKey: cfg.Credentials.AWSSecretAccessKey, Provider: ac.Credentials,
 	}
+	timeouts := redshift.Timeouts{Lock: cfg.Batch.LockTimeout.D(), Copy: cfg.Batch.CopyTimeout.D()}
+	// A connection per concurrent COPY, one for a background ledger prune
+	// and one for the rest (reads of the ledger).
 	pq := redshift.New(redshift.Options{
 		Endpoints: pqEndpoints, Credentials: creds,
 		Ledger: cfg.Ledger, Manifest: cfg.Manifest, Store: store, ClusterCredentials: rsapi.NewFromConfig(ac),
-		MaxConns: cfg.Batch.Concurrency + 1, Logger: log,
+		MaxConns: cfg.Batch.Concurrency + 2, Timeouts: timeouts, Logger: log,
 	})
 	copier := redshift.Dispatch{}
 	for e := range pqEndpoints {
 		copier[e] = pq
 	}
+	closeAll := func() { pq.Close() }
 	if len(dataEndpoints) > 0 {
 		data := redshift.NewDataAPI(redshift.DataAPIOptions{
 			Endpoints: dataEndpoints, Credentials: creds,
 			Ledger: cfg.Ledger, Manifest: cfg.Manifest, Store: store,
-			Client: redshiftdata.NewFromConfig(ac), Logger: log,
+			Client: redshiftdata.NewFromConfig(ac), Timeouts: timeouts, Logger: log,
 		})
 		for e := range dataEndpoints {
 			copier[e] = data
 		}
+		closeAll = func() { pq.Close(); data.Close() }
 	}
 	clusters := cfg.Endpoints()
 	regional := redshift.Regional{Next: copier, Regions: regions, ClusterRegion: func(endpoint string) string {
@@ -58,7 +63,7 @@ func newCopier(cfg *config.Config, ac aws.Config, log *slog.Logger) (fsm.Copier,
 		}
 		return ac.Region
 	}}
-	return regional, func() { pq.Close() }
+	return regional, closeAll
 }
 
 // bucketRegions is the region cache and the S3 store that sends each

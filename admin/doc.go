@@ -1,6 +1,7 @@
 // Package admin is how operators see and steer rin's journal: dump, stats,
 // rejected messages, requeue, forget and check, offline on the journal file
-// or live through the running rin.
+// or live through the running rin; and how `rin backfill` hands the jobs of
+// listed objects to the running rin and follows them (submit.go).
 //
 // bbolt lets one process hold the journal, so while rin runs nothing else
 // can open it. rin therefore serves the same operations over HTTP on a local
@@ -11,6 +12,7 @@
 //
 // The listener also serves /metrics (Prometheus text format) and /healthz.
 // An optional loopback TCP address serves the same read-only endpoints for a
-// scraper; changes (requeue, forget) are only accepted on the socket, whose
-// file permissions are the only authentication the interface has.
+// scraper; changes (requeue, forget, submit) are only accepted on the
+// socket, whose file permissions are the only authentication the interface
+// has.
 package admin

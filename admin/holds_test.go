@@ -24,14 +24,14 @@ func (e heldEngine) Holds() []fsm.Hold {
 // retention.
 func TestHoldsAndRetentionReported(t *testing.T) {
 	j := openJournal(t)
-	eng := heldEngine{stats: fsm.Stats{RowsSkipped: 7, OldestMessageAgeSeconds: 80, RetentionSeconds: 100}}
+	eng := heldEngine{stats: fsm.Stats{Targets: map[string]fsm.TargetStats{"targets[0]": {RowsSkipped: 7}}, OldestMessageAgeSeconds: 80, RetentionSeconds: 100}}
 	_, c, sock := startServer(t, j, eng)
 	text := scrape(t, sock)
 	for _, want := range []string{
 		`rin_held_scopes{scope="table"} 1`,
 		`rin_held_scopes{scope="endpoint"} 0`,
 		`rin_held_scopes{scope="bucket"} 0`,
-		`rin_rows_skipped_total 7`,
+		`rin_rows_skipped_total{target="targets[0]"} 7`,
 		`rin_oldest_message_age_seconds 80`,
 		`rin_queue_retention_seconds 100`,
 	} {
@@ -39,7 +39,7 @@ func TestHoldsAndRetentionReported(t *testing.T) {
 			t.Errorf("missing %s", want)
 		}
 	}
-	if !strings.Contains(text, `rin_hold_seconds{scope="table",name="ep/public.clicks"} `) {
+	if !strings.Contains(text, `rin_hold_seconds{name="ep/public.clicks",scope="table"} `) {
 		t.Error("missing rin_hold_seconds for the held table")
 	}
 	h := c.Health() // /healthz as the client saw it when it dialled

@@ -32,7 +32,7 @@ type jobCounter struct {
 }
 
 // DefaultAckedRefresh is how often /metrics recounts acked jobs by target.
-// On 100k acked jobs a recount costs about 0.8s of CPU against about 16ms
+// On 100k acked jobs a recount costs about 0.15s of CPU against about 8ms
 // for a scrape that reuses the last one (BenchmarkMetricsScrape).
 const DefaultAckedRefresh = 5 * time.Minute
 

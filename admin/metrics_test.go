@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/rinhq/rin/fsm"
 )
 
 // sampleLine is a sample line of the text format: name{labels} value.
@@ -57,14 +59,16 @@ func TestMetrics(t *testing.T) {
 		`rin_copy_duration_seconds_bucket{le="0.05"} 0`,
 		`rin_copy_duration_seconds_bucket{le="+Inf"} 0`,
 		`rin_copy_duration_seconds_count 0`,
-		`rin_lag_seconds_sum 0`,
-		`rin_lag_seconds_count 0`,
+		`rin_load_latency_seconds_bucket{target="targets[0]",le="1"} 0`,
+		`rin_load_latency_seconds_sum{target="targets[1]"} 0`,
+		`rin_load_latency_seconds_count{target="targets[0]"} 0`,
 		`rin_receive_errors_total 0`,
 		`rin_delete_errors_total 0`,
 		`rin_messages_received_total 0`,
-		`rin_rows_loaded_total 0`,
-		`rin_jobs_copied_total 0`,
-		`rin_jobs_failed_total 0`,
+		`rin_rows_loaded_total{target="targets[0]"} 0`,
+		`rin_jobs_copied_total{target="targets[1]"} 0`,
+		`rin_jobs_failed_total{target="targets[1]"} 0`,
+		`rin_rows_skipped_total{target="targets[0]"} 0`,
 		`rin_build_info{version="test"} 1`,
 		`rin_rejected_messages 3`,
 	} {
@@ -72,7 +76,8 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("missing %s", want)
 		}
 	}
-	for _, f := range []string{"rin_jobs", "rin_copy_duration_seconds", "rin_lag_seconds", "rin_breaker_open", "rin_oldest_pending_job_age_seconds", "rin_rejected_messages"} {
+	for _, f := range []string{"rin_jobs", "rin_copy_duration_seconds", "rin_load_latency_seconds", "rin_held_scopes", "rin_oldest_pending_job_age_seconds",
+		"rin_rejected_messages", "go_goroutines", "process_resident_memory_bytes"} {
 		if !families[f] {
 			t.Errorf("no TYPE line for %s", f)
 		}
@@ -82,16 +87,31 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-func TestPromEscaping(t *testing.T) {
-	var b strings.Builder
-	p := newPromWriter(&b)
-	p.sample("m", 1.5, "endpoint", "postgres://u@h:5439/db?x=\"a\\b\"\n")
-	p.flush()
-	want := `m{endpoint="postgres://u@h:5439/db?x=\"a\\b\"\n"} 1.5` + "\n"
-	if b.String() != want {
-		t.Errorf("got %q, want %q", b.String(), want)
+// The engine's per-target counts reach /metrics with their target label.
+func TestMetricsPerTarget(t *testing.T) {
+	j := openJournal(t)
+	lat := fsm.Histogram{Bounds: []float64{1, 10}, Counts: []uint64{2, 1, 1}, Sum: 40, Count: 4}
+	eng := heldEngine{stats: fsm.Stats{Targets: map[string]fsm.TargetStats{
+		"targets[2]": {Copied: 5, Rows: 50, RowsSkipped: 3, Failed: 1, Latency: lat},
+	}}}
+	_, _, sock := startServer(t, j, eng)
+	text := scrape(t, sock)
+	for _, want := range []string{
+		`rin_jobs_copied_total{target="targets[2]"} 5`,
+		`rin_rows_loaded_total{target="targets[2]"} 50`,
+		`rin_rows_skipped_total{target="targets[2]"} 3`,
+		`rin_jobs_failed_total{target="targets[2]"} 1`,
+		`rin_load_latency_seconds_bucket{target="targets[2]",le="1"} 2`,
+		`rin_load_latency_seconds_bucket{target="targets[2]",le="10"} 3`,
+		`rin_load_latency_seconds_bucket{target="targets[2]",le="+Inf"} 4`,
+		`rin_load_latency_seconds_sum{target="targets[2]"} 40`,
+		`rin_load_latency_seconds_count{target="targets[2]"} 4`,
+	} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("missing %s", want)
+		}
 	}
-	if !sampleLine.MatchString(strings.TrimSuffix(b.String(), "\n")) {
-		t.Error("escaped line does not parse")
+	if t.Failed() {
+		t.Log(text)
 	}
 }

@@ -83,6 +83,9 @@ func Start(ctx context.Context, o ServerOptions) (*Server, error) {
 	if o.Engine != nil {
 		h.local.Engine = o.Engine
 	}
+	if h.metrics, err = metricsHandler(newCollector(h.counter, o.Engine, o.Version, o.Logger), o.Logger); err != nil {
+		return nil, err
+	}
 	var listeners []net.Listener
 	var handlers []http.Handler
 	closeAll := func() {
@@ -151,6 +154,7 @@ type handler struct {
 	local   *Local
 	engine  Engine
 	counter *jobCounter
+	metrics http.Handler // /metrics (metrics.go)
 	health  Health
 	log     *slog.Logger
 }
@@ -160,7 +164,7 @@ type handler struct {
 func (h *handler) routes(readOnly bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, h.healthNow()) })
-	mux.HandleFunc("GET /metrics", h.metrics)
+	mux.Handle("GET /metrics", h.metrics)
 	mux.HandleFunc("GET /v1/jobs", h.dump)
 	mux.HandleFunc("GET /v1/rejected", h.rejected)
 	mux.HandleFunc("GET /v1/stats", h.stats)
@@ -171,8 +175,10 @@ func (h *handler) routes(readOnly bool) http.Handler {
 		}
 		return fn
 	}
+	mux.HandleFunc("POST /v1/lookup", h.lookup) // reads only (submit.go)
 	mux.HandleFunc("POST /v1/requeue", change(h.requeue))
 	mux.HandleFunc("POST /v1/forget", change(h.forget))
+	mux.HandleFunc("POST /v1/submit", change(h.submit))
 	return h.recoverPanics(mux)
 }
 
@@ -211,22 +217,6 @@ func (h *handler) recoverPanics(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {
-	now := time.Now()
-	c, err := h.counter.counts(now)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	var buf bytes.Buffer
-	if err := writeMetrics(&buf, c, h.engine, h.health.Version, now); err != nil {
-		writeError(w, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	w.Write(buf.Bytes())
 }
 
 // dump encodes the selected jobs into memory inside the read transaction

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/rinhq/rin/fsm"
 	"github.com/rinhq/rin/journal"
 )
 
@@ -26,6 +27,7 @@ var codes = []struct {
 	{journal.ErrNotFound, "not_found", http.StatusNotFound},
 	{journal.ErrNotFailed, "not_failed", http.StatusConflict},
 	{ErrReadOnly, "read_only", http.StatusForbidden},
+	{fsm.ErrNotRouted, "not_routed", http.StatusUnprocessableEntity},
 	{journal.ErrCorrupt, "corrupt", http.StatusInternalServerError},
 }
 

@@ -35,7 +35,13 @@ const (
 	DefaultBatchMaxAge      = Duration(2 * time.Second)
 	DefaultBatchConcurrency = 4
 	DefaultCopyTimeout      = Duration(time.Hour)
+	DefaultLockTimeout      = Duration(10 * time.Minute)
+	DefaultPruneInterval    = Duration(time.Hour)
 	DefaultAdminSocket      = "rin.sock"
+	// SQSMaxRetention is the longest SQS keeps a message: no event older
+	// than this can be delivered again, so the ledger must remember loads
+	// for at least the journal's retention plus this.
+	SQSMaxRetention = Duration(14 * 24 * time.Hour)
 )
 
 // Config is a parsed, defaulted and validated rin configuration. After
@@ -165,7 +171,14 @@ type Receive struct {
 type Ledger struct {
 	Disabled bool   `yaml:"disabled"`
 	Schema   string `yaml:"schema"` // public
-	Table    string `yaml:"table"`  // rin_ledger
+	Table    string `yaml:"table"`  // rin_ledger: the name, and the prefix of each table's own ledger
+	// Retention is how long a ledger row is kept: the dedupe window of the
+	// ledger. Default and minimum: journal.retention plus SQSMaxRetention,
+	// the oldest a redelivered event can be. Rows older are pruned.
+	Retention Duration `yaml:"retention"`
+	// PruneInterval is the least time between two prunes of one table's
+	// ledger by this process (1h).
+	PruneInterval Duration `yaml:"prune_interval"`
 }
 
 // Manifest makes COPY load exactly the listed objects. Without it Redshift
@@ -188,10 +201,17 @@ type Batch struct {
 	MaxBytes    int64    `yaml:"max_bytes"`   // 1 GiB
 	MaxAge      Duration `yaml:"max_age"`     // 2s: how long the first object waits for company
 	Concurrency int      `yaml:"concurrency"` // concurrent COPYs per endpoint (4); top level only
-	// CopyTimeout bounds one COPY transaction (1h; top level only): past
-	// it rin cancels the statement and retries it as a transient failure,
-	// so a hung connection can never stall an endpoint for good.
+	// CopyTimeout bounds one COPY transaction from the moment its table's
+	// guard is held to COMMIT (1h; top level only; also the session's
+	// statement_timeout): past it rin cancels the statement and retries it
+	// as a transient failure, so a hung connection can never stall an
+	// endpoint for good. The wait for the guard is LockTimeout's.
 	CopyTimeout Duration `yaml:"copy_timeout"`
+	// LockTimeout bounds the wait for the table's exactly-once guard (the
+	// lock on its ledger, held by another load of the same table) before
+	// the COPY starts (10m; top level only). Past it the batch is retried
+	// later, as a statement failure.
+	LockTimeout Duration `yaml:"lock_timeout"`
 }
 
 // Admin is the local operator interface.

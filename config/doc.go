@@ -84,7 +84,14 @@
 //	ledger:                   a row per load, written in the COPY's transaction
 //	  disabled                false
 //	  schema                  public
-//	  table                   rin_ledger
+//	  table                   rin_ledger: each target table gets its own ledger table named
+//	                          rin_ledger_<hash>_<table> (see redshift/doc.go); a rin_ledger
+//	                          table of an older rin is still read until pruning empties it
+//	  retention               journal.retention + 14d (also the minimum): ledger rows older
+//	                          than this are pruned (SQS keeps a message 14 days at most, so no
+//	                          redelivered event can ask about them)
+//	  prune_interval          1h: at most one prune of a table's ledger per interval, in its own
+//	                          transaction under the table's guard
 //	manifest:                 COPY through a manifest: exact keys, many per COPY
 //	  disabled                false (without it a key is a prefix to Redshift, and max_files is 1)
 //	  bucket                  default: the objects' bucket
@@ -96,7 +103,13 @@
 //	  max_bytes               1073741824 (1 GiB)
 //	  max_age                 2s: how long the first object waits for company
 //	  concurrency             4 COPYs at once per endpoint (top level only)
-//	  copy_timeout            1h: a COPY transaction running longer is cancelled and retried (top level only)
+//	  copy_timeout            1h: from the moment the COPY starts (the guard taken), a COPY
+//	                          running longer is cancelled and retried (top level only; also the
+//	                          session's statement_timeout for the COPY)
+//	  lock_timeout            10m: the longest a load waits for its table's guard (another
+//	                          load of that table, by this or another rin, holding it) before it is
+//	                          retried later (top level only; the session's statement_timeout for
+//	                          the LOCK). rin_guard_wait_seconds on /metrics shows the waits
 //	admin:
 //	  disabled                false
 //	  socket                  the journal path with .sock (rin.journal.db → rin.sock)

@@ -265,14 +265,14 @@ targets:
 	if r.Redshift.Port != 5439 || r.Redshift.Driver != "postgres" || r.Redshift.SSLMode != "require" || r.Schema != "" {
 		t.Errorf("redshift defaults: %+v", r.Redshift)
 	}
-	if r.Batch != (Batch{MaxFiles: 1000, MaxBytes: 1 << 30, MaxAge: DefaultBatchMaxAge, Concurrency: 4, CopyTimeout: DefaultCopyTimeout}) || !r.UseManifest {
+	if r.Batch != (Batch{MaxFiles: 1000, MaxBytes: 1 << 30, MaxAge: DefaultBatchMaxAge, Concurrency: 4, CopyTimeout: DefaultCopyTimeout, LockTimeout: DefaultLockTimeout}) || !r.UseManifest {
 		t.Errorf("batch defaults: %+v %v", r.Batch, r.UseManifest)
 	}
 	want := Config{
 		Journal:  Journal{Path: "rin.journal.db", Retention: DefaultJournalRetention},
 		Retry:    Retry{InitialInterval: DefaultRetryInitial, MaxInterval: DefaultRetryMax, Multiplier: 2, MaxAttempts: 3},
 		Receive:  Receive{Receivers: 2, MaxMessages: 10, WaitTime: DefaultWaitTime, VisibilityTimeout: DefaultVisibility, MaxPending: 10000},
-		Ledger:   Ledger{Schema: "public", Table: "rin_ledger"},
+		Ledger:   Ledger{Schema: "public", Table: "rin_ledger", Retention: DefaultJournalRetention + SQSMaxRetention, PruneInterval: DefaultPruneInterval},
 		Manifest: Manifest{Prefix: "_rin/manifests/"},
 		Admin:    Admin{Socket: "rin.sock"},
 	}
@@ -311,7 +311,7 @@ targets:
     sql_option: "DELIMITER 'manifest'"
 `)
 	a := c.Route("b", "a/1")[0]
-	if a.Batch != (Batch{MaxFiles: 5, MaxBytes: 1 << 30, MaxAge: Duration(10e9), Concurrency: 2, CopyTimeout: DefaultCopyTimeout}) {
+	if a.Batch != (Batch{MaxFiles: 5, MaxBytes: 1 << 30, MaxAge: Duration(10e9), Concurrency: 2, CopyTimeout: DefaultCopyTimeout, LockTimeout: DefaultLockTimeout}) {
 		t.Errorf("a batch %+v", a.Batch)
 	}
 	if b := c.Route("b", "b/1")[0]; b.Batch.MaxFiles != 50 || b.Batch.Concurrency != 2 {

@@ -50,6 +50,15 @@ func (r *resolver) sections() {
 	def(&lg.Table, DefaultLedgerTable)
 	v.staticIdentifier("ledger.schema", lg.Schema)
 	v.staticIdentifier("ledger.table", lg.Table)
+	// Rows younger than the journal's retention plus SQS's may still be
+	// asked about by a redelivered event: pruning them could load twice.
+	minKeep := c.Journal.Retention + SQSMaxRetention
+	if lg.Retention != 0 && lg.Retention < minKeep {
+		v.add("ledger.retention", ErrInvalid, "%s is below journal.retention + 14d (%s): a redelivered event could load again", lg.Retention, minKeep)
+	}
+	def(&lg.Retention, minKeep)
+	v.duration("ledger.prune_interval", lg.PruneInterval, Duration(time.Second), 0, false)
+	def(&lg.PruneInterval, DefaultPruneInterval)
 
 	mf := &c.Manifest
 	v.bucket("manifest.bucket", mf.Bucket)
@@ -77,6 +86,8 @@ func (r *resolver) sections() {
 	def(&b.Concurrency, DefaultBatchConcurrency)
 	v.duration("batch.copy_timeout", b.CopyTimeout, 0, Duration(24*time.Hour), false)
 	def(&b.CopyTimeout, DefaultCopyTimeout)
+	v.duration("batch.lock_timeout", b.LockTimeout, Duration(time.Second), Duration(24*time.Hour), false)
+	def(&b.LockTimeout, DefaultLockTimeout)
 
 	ad := &c.Admin
 	if ad.Socket == "" {

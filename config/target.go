@@ -148,7 +148,10 @@ func (r *resolver) targetBatch(t *Target, p string) {
 		if b.CopyTimeout != 0 {
 			r.v.add(p+".batch.copy_timeout", ErrInvalid, "copy_timeout applies to every COPY; set it in the top-level batch section")
 		}
-		b.Concurrency, b.CopyTimeout = top.Concurrency, top.CopyTimeout
+		if b.LockTimeout != 0 {
+			r.v.add(p+".batch.lock_timeout", ErrInvalid, "lock_timeout applies to every COPY; set it in the top-level batch section")
+		}
+		b.Concurrency, b.CopyTimeout, b.LockTimeout = top.Concurrency, top.CopyTimeout, top.LockTimeout
 		t.Batch = &b
 	}
 	t.useManifest = !r.c.Manifest.Disabled

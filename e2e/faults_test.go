@@ -11,7 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rinhq/rin/config"
 	"github.com/rinhq/rin/journal"
+	"github.com/rinhq/rin/redshift"
 	"github.com/rinhq/rin/stack"
 	"github.com/rinhq/rin/stack/stacktest"
 )
@@ -209,7 +213,8 @@ func TestPartialLoadRecorded(t *testing.T) {
 		t.Fatalf("journal: %d rows skipped for %s; want 2", skipped, bad)
 	}
 	var ledger int64
-	if err := e.backend().QueryRow(context.Background(), `SELECT skipped_rows FROM public.rin_ledger WHERE s3_uri = $1`, "s3://"+e.bucket+"/"+bad).Scan(&ledger); err != nil || ledger != 2 {
+	ls, lt := redshift.LedgerTable(config.Ledger{Schema: config.DefaultLedgerSchema, Table: config.DefaultLedgerTable}, e.schema, "foo")
+	if err := e.backend().QueryRow(context.Background(), `SELECT skipped_rows FROM `+pgx.Identifier{ls, lt}.Sanitize()+` WHERE s3_uri = $1`, "s3://"+e.bucket+"/"+bad).Scan(&ledger); err != nil || ledger != 2 {
 		t.Fatalf("ledger: skipped_rows %d, err %v; want 2", ledger, err)
 	}
 	if !strings.Contains(out, "rows skipped") {

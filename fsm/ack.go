@@ -13,7 +13,9 @@ import (
 // ackLoop deletes messages whose jobs are all done, then marks their
 // copied jobs acked. A message is done when each of its jobs is copied,
 // acked or failed: failed jobs are parked in the journal for a person, so the
-// message is no longer needed to remember them.
+// message is no longer needed to remember them. A copied job that no
+// undeleted message refers to — one submitted without a message
+// (submit.go), or whose messages are all gone — is acked at once.
 //
 // A pass woken by a change looks only at the messages and jobs that change
 // touched (ackDirty); once a second, and at start and shutdown, a pass

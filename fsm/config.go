@@ -20,7 +20,11 @@ func OptionsFromConfig(cfg *config.Config) Options {
 		Batch: BatchOptions{
 			MaxFiles: cfg.Batch.MaxFiles, MaxBytes: cfg.Batch.MaxBytes,
 			MaxAge: cfg.Batch.MaxAge.D(), Concurrency: cfg.Batch.Concurrency,
-			CopyTimeout: cfg.Batch.CopyTimeout.D(),
+			// No bound here: batch.copy_timeout counts from the moment the
+			// COPY starts, after the wait for the table's guard, which
+			// batch.lock_timeout bounds; only the Copier sees that moment
+			// (redshift.Timeouts).
+			CopyTimeout: 0,
 		},
 	}
 }

@@ -5,11 +5,22 @@
 // The flow, one file per step:
 //
 //	intake.go     SQS message → records → routes → jobs, journaled (received)
+//	admitter.go   what receivers bring, journaled in group commits
+//	submit.go     jobs with no SQS message (rin backfill) → journaled (received)
 //	scheduler.go  due jobs grouped by destination into batches, per endpoint
+//	queue.go      the ready queues the scheduler takes batches from
 //	load.go       received → copying (durable) → COPY → copied (durable)
-//	ack.go        message deleted once all its jobs are done → acked;
+//	ack.go        message deleted once all its jobs are done → acked (a job
+//	              no message refers to is acked once copied);
 //	              visibility heartbeat while any job of a message is pending
-//	breaker.go    per-endpoint hold during outages, probed with backoff
+//	errors.go     the scope a failed COPY names (endpoint … object)
+//	hold.go       held scopes, each behind a breaker (breaker.go), probed
+//	              with backoff
+//	requeue.go    failed jobs sent back to received by a person
+//	retention.go  warnings before SQS expires messages rin holds
+//	stats.go      counters for /metrics, in total and per target
+//	histogram.go  COPY durations and load latency in fixed buckets
+//	config.go     the engine's options from rin's config
 //
 // Every transition is written to the journal, fsync'd, before the step it
 // guards: a job is copying on disk before its COPY is sent and copied on disk

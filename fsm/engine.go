@@ -343,9 +343,11 @@ func (e *Engine) finished() bool {
 
 // resume loads the pending jobs and undeleted messages of an earlier run.
 // Jobs found copying go back to received: the ledger check in Copy decides
-// whether they had committed.
+// whether they had committed. It holds e.mu while it fills the maps:
+// Requeue and Submit may come in through the admin socket meanwhile.
 func (e *Engine) resume() error {
 	var copying []journal.Job
+	e.mu.Lock()
 	err := e.journal.View(func(tx *journal.Tx) error {
 		for _, s := range []journal.State{journal.Received, journal.Copying, journal.Copied} {
 			if err := tx.ForEachJob(s, func(j journal.Job) error {
@@ -368,6 +370,7 @@ func (e *Engine) resume() error {
 		})
 	})
 	if err != nil {
+		e.mu.Unlock()
 		return fmt.Errorf("resume from journal: %w", err)
 	}
 	now := time.Now()
@@ -380,6 +383,8 @@ func (e *Engine) resume() error {
 			e.enqueue(j, now)
 		}
 	}
+	pending, undeleted := len(e.jobs), len(e.msgs)
+	e.mu.Unlock()
 	if len(copying) > 0 {
 		if err := e.journal.Update(func(tx *journal.Tx) error {
 			for _, j := range copying {
@@ -393,8 +398,8 @@ func (e *Engine) resume() error {
 			return fmt.Errorf("%w: resume: %w", ErrJournal, err)
 		}
 	}
-	if len(e.jobs) > 0 || len(e.msgs) > 0 {
-		e.log.Info("resumed from journal", "pending_jobs", len(e.jobs), "interrupted_copies", len(copying), "undeleted_messages", len(e.msgs))
+	if pending > 0 || undeleted > 0 {
+		e.log.Info("resumed from journal", "pending_jobs", pending, "interrupted_copies", len(copying), "undeleted_messages", undeleted)
 	}
 	e.signal(e.wake)
 	e.signal(e.ackWake)

@@ -91,6 +91,16 @@ func WithScope(s Scope, err error) error {
 	return &Fault{Scope: s, Err: err}
 }
 
+// Rescope marks err as a fault of scope s whatever an inner classification
+// said, for a caller that knows better: a failed ledger statement is the
+// endpoint's whatever its error text names.
+func Rescope(s Scope, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Fault{Scope: s, Err: err}
+}
+
 // ScopeOf returns the scope err was marked with. An unmarked error is
 // taken as the endpoint's: a network or driver failure.
 func ScopeOf(err error) Scope {

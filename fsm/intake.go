@@ -20,6 +20,7 @@ func (e *Engine) receiveLoop(ctx context.Context) error {
 		e.mu.Lock()
 		e.receiving--
 		e.mu.Unlock()
+		e.signal(e.wake) // with no receiver left, batches need not wait to fill (plan)
 	}()
 	wait := e.opts.Receive.WaitTime
 	if e.opts.BatchMode && wait > time.Second {
@@ -227,19 +228,7 @@ func (e *Engine) jobsFor(m sqsx.Message, records []sqsx.Record) []journal.Job {
 				e.log.Debug("object discarded by target", "message_id", m.ID, "target", rt.Name, "uri", uri)
 				continue
 			}
-			job := journal.Job{
-				ID:     journal.JobID(rt.Redshift.Endpoint(), rt.Schema, rt.Table, r.Bucket, r.Key, r.Version()),
-				State:  journal.Received,
-				Target: rt.Name, Endpoint: rt.Redshift.Endpoint(), Schema: rt.Schema, Table: rt.Table,
-				SQLOption: rt.SQLOption, Region: rt.S3.Region, Manifest: rt.UseManifest, MaxFiles: rt.Batch.MaxFiles,
-				Bucket: r.Bucket, Key: r.Key, Version: r.Version(), Size: r.Size, EventTime: r.EventTime,
-			}
-			if rt.Err != nil {
-				// The route cannot be loaded (e.g. a capture that yields no
-				// valid table name): park this job for a person, not the process.
-				job.State = journal.Failed
-				job.LastError = rt.Err.Error()
-			}
+			job := JobFor(rt, r) // submit.go: failed when the route cannot load it
 			if !seen[job.ID] {
 				seen[job.ID] = true
 				out = append(out, job)
@@ -270,7 +259,7 @@ func (e *Engine) register(a admission, existing map[string]journal.Job, now time
 		}
 		if c.State == journal.Failed {
 			e.log.Error("job failed: target cannot take this object", "job_id", c.ID, "message_id", a.msg.ID, "target", c.Target, "uri", c.URI(), "err", c.LastError)
-			e.stats.Failed++
+			e.stats.failed(c.Target)
 			continue
 		}
 		fresh++

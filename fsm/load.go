@@ -89,7 +89,7 @@ func (e *Engine) attempt(ctx context.Context, b Batch, probe *holdKey, count boo
 			return err
 		}
 		log.Info("copied", "rows", res.Rows, "skipped", len(res.Skipped), "rows_skipped", skippedRows, "seconds", elapsed.Seconds())
-		e.count(func(s *Stats) { s.Copied += int64(len(b.Jobs)); s.Rows += res.Rows; s.RowsSkipped += skippedRows })
+		e.count(func(s *Stats) { s.copied(b.Jobs, res.Rows) })
 		return nil
 
 	case ctx.Err() != nil:
@@ -209,7 +209,7 @@ func (e *Engine) put(jobs []journal.Job) error {
 		case journal.Failed:
 			delete(e.jobs, j.ID)
 			delete(e.readyAt, j.ID)
-			e.stats.Failed++
+			e.stats.failed(j.Target)
 		default:
 			job := j
 			if cur := e.jobs[j.ID]; cur != nil {

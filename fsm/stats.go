@@ -23,30 +23,55 @@ type Stats struct {
 	DeleteErrors    int64
 	Copies          int64
 	CopyFailures    int64
-	CopySeconds     float64
-	// CopyDurations counts COPYs by duration: CopyDurations[i] counts those
-	// of at most CopyBuckets[i] seconds (cumulative, as Prometheus wants);
-	// the last entry counts them all.
-	CopyDurations []int64
-	LagSeconds    float64 // sum over acked jobs, S3 event time → acked
-	LagCount      int64
-	Pending       int
+	// CopyDuration is the duration of each COPY transaction, in seconds
+	// (bounds CopyBuckets).
+	CopyDuration Histogram
+	// Targets are the per-target counters, by target name ("targets[0]"):
+	// a dashboard must tell which target loads, lags or fails.
+	Targets map[string]TargetStats
+	Pending int
 	// OldestMessageAgeSeconds is the age (from SQS's SentTimestamp) of the
 	// oldest message rin holds undeleted; RetentionSeconds the queue's
 	// retention (0: unknown).
 	OldestMessageAgeSeconds float64
 	RetentionSeconds        float64
+	// Guard is the Copier's waits for its exactly-once guard (zero when
+	// the Copier is not a GuardReporter).
+	Guard GuardStats
+}
+
+// TargetStats are one target's counters.
+type TargetStats struct {
+	Copied      int64 // jobs whose COPY committed
+	Rows        int64 // rows loaded (a batch's rows go to its first job's target)
+	RowsSkipped int64 // rows skipped under MAXERROR
+	Failed      int64 // jobs parked failed
+	// Latency is, per acked job, the time from its S3 event to the COMMIT
+	// that loaded it, in seconds (bounds LatencyBuckets).
+	Latency Histogram
 }
 
 // Stats returns a snapshot of the counters.
 func (e *Engine) Stats() Stats {
+	// The Copier's own counters are read outside the engine's lock: the
+	// engine never holds it while calling into the Copier.
+	var guard GuardStats
+	if g, ok := e.copier.(GuardReporter); ok {
+		guard = g.GuardStats()
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s := e.stats
-	s.CopyDurations = append([]int64(nil), s.CopyDurations...)
+	s.CopyDuration = s.CopyDuration.clone()
+	s.Targets = make(map[string]TargetStats, len(e.stats.Targets))
+	for name, t := range e.stats.Targets {
+		t.Latency = t.Latency.clone()
+		s.Targets[name] = t
+	}
 	s.Pending = len(e.jobs)
 	s.OldestMessageAgeSeconds = e.oldestMessage(time.Now()).Seconds()
 	s.RetentionSeconds = e.opts.Receive.Retention.Seconds()
+	s.Guard = guard
 	return s
 }
 
@@ -64,22 +89,57 @@ func (e *Engine) count(fn func(*Stats)) {
 	e.mu.Unlock()
 }
 
-// CopyBuckets are the upper bounds, in seconds, of Stats.CopyDurations.
-var CopyBuckets = []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300}
+// targetStats returns a target's counters, to be stored back with
+// setTarget (a map value cannot be updated in place). Callers hold e.mu.
+func (s *Stats) targetStats(name string) TargetStats {
+	t, ok := s.Targets[name]
+	if !ok {
+		t.Latency = newHistogram(LatencyBuckets())
+	}
+	return t
+}
+
+func (s *Stats) setTarget(name string, t TargetStats) {
+	if s.Targets == nil {
+		s.Targets = map[string]TargetStats{}
+	}
+	s.Targets[name] = t
+}
+
+// copied counts a committed batch: its jobs, its rows and the rows
+// MAXERROR skipped, in total and per target. A batch's jobs share a
+// table, almost always a target too; when two targets name one table, the
+// rows (which Redshift reports per COPY) go to the first job's target.
+func (s *Stats) copied(jobs []journal.Job, rows int64) {
+	s.Copied += int64(len(jobs))
+	s.Rows += rows
+	for i, j := range jobs {
+		s.RowsSkipped += j.SkippedRows
+		t := s.targetStats(j.Target)
+		t.Copied++
+		t.RowsSkipped += j.SkippedRows
+		if i == 0 {
+			t.Rows += rows
+		}
+		s.setTarget(j.Target, t)
+	}
+}
+
+// failed counts a job parked failed.
+func (s *Stats) failed(target string) {
+	s.Failed++
+	t := s.targetStats(target)
+	t.Failed++
+	s.setTarget(target, t)
+}
 
 func (e *Engine) observeCopy(d time.Duration, err error) {
 	e.count(func(s *Stats) {
-		if s.CopyDurations == nil {
-			s.CopyDurations = make([]int64, len(CopyBuckets)+1)
+		if s.CopyDuration.Counts == nil {
+			s.CopyDuration = newHistogram(CopyBuckets())
 		}
-		for i, b := range CopyBuckets {
-			if d.Seconds() <= b {
-				s.CopyDurations[i]++
-			}
-		}
-		s.CopyDurations[len(CopyBuckets)]++
+		s.CopyDuration.observe(d.Seconds())
 		s.Copies++
-		s.CopySeconds += d.Seconds()
 		if err != nil {
 			s.CopyFailures++
 		}
@@ -90,8 +150,10 @@ func (e *Engine) observeLag(j journal.Job) {
 	if j.EventTime.IsZero() || j.CopiedAt.IsZero() {
 		return
 	}
+	lag := j.CopiedAt.Sub(j.EventTime).Seconds()
 	e.count(func(s *Stats) {
-		s.LagSeconds += j.CopiedAt.Sub(j.EventTime).Seconds()
-		s.LagCount++
+		t := s.targetStats(j.Target)
+		t.Latency.observe(lag)
+		s.setTarget(j.Target, t)
 	})
 }

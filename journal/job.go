@@ -1,11 +1,6 @@
 package journal
 
-import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"time"
-)
+import "time"
 
 // State is where a job stands. The order of the happy path is
 // Received → Copying → Copied → Acked.
@@ -90,19 +85,6 @@ type Job struct {
 
 // URI is the job's object as Redshift names it.
 func (j Job) URI() string { return "s3://" + j.Bucket + "/" + j.Key }
-
-// JobID derives a job's id from what makes it the same job: the same object
-// version bound for the same table of the same endpoint. A duplicate SQS
-// delivery or a duplicate S3 event therefore maps to the job that already
-// exists, while an overwritten object (new version) is a new job.
-func JobID(endpoint, schema, table, bucket, key, version string) string {
-	h := sha256.New()
-	for _, s := range []string{endpoint, schema, table, bucket, key, version} {
-		// Length-prefix each part so that ("ab","c") and ("a","bc") differ.
-		fmt.Fprintf(h, "%d:%s|", len(s), s)
-	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
-}
 
 // Message is an SQS message whose jobs are not all finished, or which is not
 // yet deleted. Keeping it lets a restarted rin delete it (its receipt handle

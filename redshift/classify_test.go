@@ -130,3 +130,20 @@ func TestS3FaultScopes(t *testing.T) {
 		}
 	}
 }
+
+// A ledger that cannot be created holds the endpoint (not a table), and a
+// creation race lost to another process is retried, never an object's.
+func TestLedgerCreateScopes(t *testing.T) {
+	var l ledger
+	perm := classify(&pq.Error{Code: "42501", Message: "permission denied for schema public"})
+	if got := fsm.ScopeOf(l.ensureErr("x", perm)); got != fsm.ScopeEndpoint {
+		t.Errorf("no privilege: %s", got)
+	}
+	race := classify(&pq.Error{Code: "23505", Message: `duplicate key value violates unique constraint "pg_type_typname_nsp_index"`})
+	if got := fsm.ScopeOf(l.ensureErr("x", race)); got != fsm.ScopeStatement {
+		t.Errorf("creation race: %s", got)
+	}
+	if got := fsm.ScopeOf(ledgerFault(&pq.Error{Code: "42P01", Message: `relation "rin_ledger_x" does not exist`})); got != fsm.ScopeEndpoint {
+		t.Errorf("ledger missing: %s", got)
+	}
+}

@@ -115,7 +115,7 @@ func TestCopyBatchLedgerAndManifest(t *testing.T) {
 		t.Fatalf("second copy: skipped %v, rows %d, table %d; want k/1 skipped, k/10's 3 loaded", res.Skipped, res.Rows, f.rows(t))
 	}
 	var inLedger int
-	ledgerSQL := fmt.Sprintf(`SELECT count(*) FROM "%s"."rin_ledger" WHERE job_id IN ($1, $2)`, f.schema)
+	ledgerSQL := fmt.Sprintf(`SELECT count(*) FROM "%s"."%s" WHERE job_id IN ($1, $2)`, f.schema, f.copier.ledger.tableFor(f.schema, "t"))
 	if err := stacktest.Connect(t, f.st).QueryRow(context.Background(), ledgerSQL, a.ID, a10.ID).Scan(&inLedger); err != nil || inLedger != 2 {
 		t.Fatalf("ledger holds %d rows of the 2 jobs (%v); want exactly one each", inLedger, err)
 	}

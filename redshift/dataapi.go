@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/redshiftdata"
@@ -40,7 +41,10 @@ type DataAPIOptions struct {
 	// while a statement runs; the wait grows from one to the other
 	// (defaults 100ms and 2s).
 	PollMin, PollMax time.Duration
-	Logger           *slog.Logger
+	// Timeouts bound the wait for a table's guard and the COPY after it
+	// (batch.lock_timeout, batch.copy_timeout; defaults when zero).
+	Timeouts Timeouts
+	Logger   *slog.Logger
 }
 
 // DataAPICopier implements fsm.Copier on the Redshift Data API
@@ -48,12 +52,16 @@ type DataAPIOptions struct {
 // transaction to check the ledger in, so it checks first and lets the
 // load's own transaction verify that nothing changed in between:
 //
-//  1. ExecuteStatement: SELECT job_id FROM ledger WHERE job_id IN (...);
-//     the jobs found are skipped, a manifest lists the rest.
-//  2. BatchExecuteStatement, one transaction: LOCK ledger; INSERT the
-//     ledger rows; a guard that divides by zero, aborting the whole
-//     transaction, when any of those job ids now appears more than once
-//     (another loader committed it after step 1); the COPY.
+//  1. ExecuteStatement: SELECT job_id FROM the table's ledger WHERE job_id
+//     IN (...every id of each job); the jobs found are skipped (and those
+//     the shared ledger of older rins holds, legacy.go), a manifest lists
+//     the rest.
+//  2. BatchExecuteStatement, one transaction: SET statement_timeout (the
+//     lock's bound); LOCK the table's ledger (the guard, as with lib/pq);
+//     SET statement_timeout (the COPY's); INSERT the ledger rows; a guard
+//     statement that divides by zero, aborting the whole transaction, when
+//     the ledger holds more rows under those jobs' ids than the batch just
+//     inserted (another loader committed one after step 1); the COPY.
 //  3. DescribeStatement until FINISHED or FAILED. When the guard fired,
 //     back to step 1 once: the ledger now says which jobs are loaded.
 //
@@ -63,11 +71,19 @@ type DataAPIOptions struct {
 // rows' row_count is NULL: a batch cannot feed the COPY's count into a
 // later statement portably.
 type DataAPICopier struct {
-	opts   DataAPIOptions
-	log    *slog.Logger
-	ledger ledger
+	opts     DataAPIOptions
+	log      *slog.Logger
+	ledger   ledger
+	timeouts Timeouts
 
 	ensured ensuredSet
+	legacy  legacyLedgers
+	prunes  pruneSchedule
+	guard   guardMeter
+
+	closing context.Context // canceled by Close: ends background prunes
+	close   context.CancelFunc
+	bg      sync.WaitGroup
 
 	// beforeBatch, when set (by tests), runs between the ledger read and
 	// the batch: the window in which another loader may commit the jobs.
@@ -87,30 +103,64 @@ func NewDataAPI(opts DataAPIOptions) *DataAPICopier {
 	if opts.PollMax < opts.PollMin {
 		opts.PollMax = max(2*time.Second, opts.PollMin)
 	}
+	closing, stop := context.WithCancel(context.Background())
 	return &DataAPICopier{
 		opts: opts, log: opts.Logger,
-		ledger: ledger{schema: opts.Ledger.Schema, table: opts.Ledger.Table},
+		ledger:   ledger{schema: opts.Ledger.Schema, table: opts.Ledger.Table},
+		timeouts: opts.Timeouts.withDefaults(),
+		closing:  closing, close: stop,
 	}
+}
+
+// GuardStats reports the loads' waits for their guards (fsm.GuardReporter).
+func (c *DataAPICopier) GuardStats() fsm.GuardStats { return c.guard.snapshot() }
+
+// Close stops background prunes.
+func (c *DataAPICopier) Close() error {
+	c.close()
+	c.bg.Wait()
+	return nil
 }
 
 // Copy loads b; see the type's doc. A batch too big for one Data API
 // request (statement count or size) is loaded in parts, each its own
 // transaction with its own ledger rows, which keeps every job exactly once.
 func (c *DataAPICopier) Copy(ctx context.Context, b fsm.Batch) (fsm.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeouts.backstop())
+	defer cancel()
 	res := fsm.Result{Skipped: map[string]bool{}}
 	cfg, ok := c.opts.Endpoints[b.Dest.Endpoint]
 	if !ok {
 		return res, errEndpointGone(b.Dest.Endpoint)
 	}
 	db := dataTarget(cfg)
-	if err := c.ensureLedger(ctx, b.Dest.Endpoint, db); err != nil {
+	if err := c.ensureLedger(ctx, b.Dest.Endpoint, db, b.Dest.Schema, b.Dest.Table); err != nil {
 		return res, err
 	}
 	creds, err := c.opts.Credentials.Clause(ctx)
 	if err != nil {
 		return res, err
 	}
-	err = c.copyParts(ctx, db, b, uniqueJobs(b.Jobs), creds, &res)
+	jobs, skipped := sameLoads(b.Jobs)
+	res.Skipped = skipped
+	legacy, err := c.legacyLoaded(ctx, b.Dest.Endpoint, db, jobs)
+	if err != nil {
+		return res, classifyDataAPI(err)
+	}
+	for id := range legacy {
+		res.Skipped[id] = true
+	}
+	if jobs = without(jobs, legacy); len(jobs) == 0 {
+		return res, nil
+	}
+	err = c.copyParts(ctx, db, b, jobs, creds, &res)
+	if err == nil && !c.opts.Ledger.Disabled {
+		names := []string{c.ledger.name(b.Dest.Schema, b.Dest.Table)}
+		if c.legacy.known(b.Dest.Endpoint) {
+			names = append(names, c.ledger.legacyName())
+		}
+		c.maybePrune(b.Dest.Endpoint, db, names...)
+	}
 	return res, classifyDataAPI(err)
 }
 
@@ -138,9 +188,10 @@ func (c *DataAPICopier) copyOnce(ctx context.Context, db target, b fsm.Batch, jo
 	for attempt := 0; ; attempt++ {
 		todo := jobs
 		if !c.opts.Ledger.Disabled {
-			loaded, err := c.loaded(ctx, db, jobs)
+			name := c.ledger.name(b.Dest.Schema, b.Dest.Table)
+			loaded, err := c.loaded(ctx, db, name, jobs)
 			if err != nil {
-				return fmt.Errorf("read ledger %s: %w", c.ledger.name(), err)
+				return fmt.Errorf("read ledger %s: %w", name, err)
 			}
 			todo = todo[:0:0]
 			for _, j := range jobs {

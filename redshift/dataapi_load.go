@@ -2,6 +2,7 @@ package redshift
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -77,7 +78,10 @@ func (c *DataAPICopier) load(ctx context.Context, db target, b fsm.Batch, todo [
 	}
 	d, err := c.wait(ctx, aws.ToString(out.Id), p.kinds, p.guard)
 	if err != nil {
-		return 0, err
+		return 0, c.lockWaited(p, err)
+	}
+	if p.lock >= 0 && p.lock < len(d.SubStatements) {
+		c.guard.observe(time.Duration(max(d.SubStatements[p.lock].Duration, 0)), false)
 	}
 	var rows int64
 	for _, i := range p.copies {
@@ -88,19 +92,45 @@ func (c *DataAPICopier) load(ctx context.Context, db target, b fsm.Batch, todo [
 	return rows, nil
 }
 
-// loaded is step 1: the ids among jobs that the ledger holds. Job ids are
-// named parameters, never SQL.
-func (c *DataAPICopier) loaded(ctx context.Context, db target, jobs []journal.Job) (map[string]bool, error) {
+// lockWaited counts a batch that failed waiting for its guard as a guard
+// wait, and names batch.lock_timeout when that is what ended it.
+func (c *DataAPICopier) lockWaited(p batchPlan, err error) error {
+	var se *statementError
+	if p.lock < 0 || !errors.As(err, &se) || se.failed != p.lock {
+		return err
+	}
+	timedOut := strings.Contains(strings.ToLower(se.message), "statement timeout")
+	if !timedOut {
+		return err
+	}
+	c.guard.observe(c.timeouts.Lock, true)
+	return fsm.WithScope(fsm.ScopeStatement, fmt.Errorf("waited for the guard of this table (another load of the table holds it) past batch.lock_timeout (%s): %w", c.timeouts.Lock, err))
+}
+
+// loaded is step 1: the jobs (by their own id) that ledger table name
+// holds under any of their ids (journal.Job.IDs). Ids are named
+// parameters, never SQL.
+func (c *DataAPICopier) loaded(ctx context.Context, db target, name string, jobs []journal.Job) (map[string]bool, error) {
+	owner := map[string]string{}
+	var ids []string
+	for _, j := range jobs {
+		for _, id := range j.IDs() {
+			if _, ok := owner[id]; !ok {
+				owner[id] = j.ID
+				ids = append(ids, id)
+			}
+		}
+	}
 	out := map[string]bool{}
-	for start := 0; start < len(jobs); start += 200 {
-		chunk := jobs[start:min(start+200, len(jobs))]
+	for start := 0; start < len(ids); start += 200 {
+		chunk := ids[start:min(start+200, len(ids))]
 		names := make([]string, len(chunk))
 		params := make([]types.SqlParameter, len(chunk))
-		for i, j := range chunk {
+		for i, id := range chunk {
 			names[i] = ":j" + strconv.Itoa(i)
-			params[i] = types.SqlParameter{Name: aws.String("j" + strconv.Itoa(i)), Value: aws.String(j.ID)}
+			params[i] = types.SqlParameter{Name: aws.String("j" + strconv.Itoa(i)), Value: aws.String(id)}
 		}
-		id, err := c.execute(ctx, db, "SELECT job_id FROM "+c.ledger.name()+" WHERE job_id IN ("+strings.Join(names, ",")+")", params)
+		id, err := c.execute(ctx, db, "SELECT job_id FROM "+name+" WHERE job_id IN ("+strings.Join(names, ",")+")", params)
 		if err != nil {
 			return nil, err
 		}
@@ -115,7 +145,7 @@ func (c *DataAPICopier) loaded(ctx context.Context, db target, jobs []journal.Jo
 					continue
 				}
 				if v, ok := rec[0].(*types.FieldMemberStringValue); ok {
-					out[v.Value] = true
+					out[owner[v.Value]] = true
 				}
 			}
 		}
@@ -123,29 +153,95 @@ func (c *DataAPICopier) loaded(ctx context.Context, db target, jobs []journal.Jo
 	return out, nil
 }
 
+// legacyLoaded asks the shared ledger of older rins, while it holds rows,
+// which of jobs it recorded (legacy.go).
+func (c *DataAPICopier) legacyLoaded(ctx context.Context, endpoint string, db target, jobs []journal.Job) (map[string]bool, error) {
+	if c.opts.Ledger.Disabled {
+		return nil, nil
+	}
+	name := c.ledger.legacyName()
+	holds, err := c.legacy.check(endpoint, func() (bool, error) { return c.legacyHolds(ctx, db) })
+	if err != nil {
+		return nil, ledgerDataFault(fmt.Errorf("read ledger %s: %w", name, err))
+	}
+	if !holds {
+		return nil, nil
+	}
+	got, err := c.loaded(ctx, db, name, jobs)
+	if missingTable(err) {
+		c.legacy.set(endpoint, false) // dropped by a person: nothing to honour
+		return nil, nil
+	}
+	if err != nil {
+		return nil, ledgerDataFault(fmt.Errorf("read ledger %s: %w", name, err))
+	}
+	return got, nil
+}
+
+// legacyHolds asks whether the shared ledger exists and holds a row.
+func (c *DataAPICopier) legacyHolds(ctx context.Context, db target) (bool, error) {
+	d, err := c.executeD(ctx, db, "SELECT 1 FROM "+c.ledger.legacyName()+" LIMIT 1", nil)
+	if missingTable(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return d.ResultRows > 0, nil
+}
+
+// ledgerDataFault scopes a failure to read a ledger through the Data API:
+// the endpoint's, unless the statement's text says otherwise.
+func ledgerDataFault(err error) error {
+	err = classifyDataAPI(err)
+	switch fsm.ScopeOf(err) {
+	case fsm.ScopeTable, fsm.ScopeObject:
+		return fsm.WithScope(fsm.ScopeEndpoint, err)
+	}
+	return err
+}
+
 // execute runs one statement and waits for it; it returns its id.
 func (c *DataAPICopier) execute(ctx context.Context, db target, sql string, params []types.SqlParameter) (string, error) {
+	d, err := c.executeD(ctx, db, sql, params)
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(d.Id), nil
+}
+
+// executeD runs one statement and waits for it; it returns how it ended.
+func (c *DataAPICopier) executeD(ctx context.Context, db target, sql string, params []types.SqlParameter) (*redshiftdata.DescribeStatementOutput, error) {
 	out, err := c.opts.Client.ExecuteStatement(ctx, &redshiftdata.ExecuteStatementInput{
 		Sql: aws.String(sql), Parameters: params, Database: aws.String(db.database),
 		ClusterIdentifier: optional(db.cluster), DbUser: optional(db.user), WorkgroupName: optional(db.workgroup),
 	})
 	if err != nil {
-		return "", fmt.Errorf("ExecuteStatement: %w", err)
+		return nil, fmt.Errorf("ExecuteStatement: %w", err)
 	}
 	id := aws.ToString(out.Id)
-	if _, err := c.wait(ctx, id, nil, -1); err != nil {
-		return "", err
+	d, err := c.wait(ctx, id, nil, -1)
+	if err != nil {
+		return nil, err
 	}
-	return id, nil
+	if d.Id == nil {
+		d.Id = aws.String(id)
+	}
+	return d, nil
 }
 
-func (c *DataAPICopier) ensureLedger(ctx context.Context, endpoint string, db target) error {
+func (c *DataAPICopier) ensureLedger(ctx context.Context, endpoint string, db target, schema, table string) error {
 	if c.opts.Ledger.Disabled {
 		return nil
 	}
-	return c.ensured.once(endpoint, func() error {
-		if _, err := c.execute(ctx, db, c.ledger.createSQL(), nil); err != nil {
-			return c.ledger.ensureErr(classifyDataAPI(err))
+	name := c.ledger.name(schema, table)
+	return c.ensured.once(endpoint, c.ledger.tableFor(schema, table), func() error {
+		if _, err := c.execute(ctx, db, c.ledger.createSQL(name), nil); err != nil {
+			// Another process may have created it at the same moment.
+			if _, again := c.execute(ctx, db, "SELECT 1 FROM "+name+" LIMIT 1", nil); again == nil {
+				return nil
+			}
+			return c.ledger.ensureErr(name, classifyDataAPI(err))
 		}
 		return nil
 	})
@@ -157,17 +253,4 @@ func (c *DataAPICopier) manifestBucket(b fsm.Batch) string {
 		return c.opts.Manifest.Bucket
 	}
 	return b.Jobs[0].Bucket
-}
-
-// uniqueJobs drops repeated job ids: the guard counts each job once.
-func uniqueJobs(jobs []journal.Job) []journal.Job {
-	seen := make(map[string]bool, len(jobs))
-	out := make([]journal.Job, 0, len(jobs))
-	for _, j := range jobs {
-		if !seen[j.ID] {
-			seen[j.ID] = true
-			out = append(out, j)
-		}
-	}
-	return out
 }

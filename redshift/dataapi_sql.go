@@ -24,6 +24,7 @@ type batchPlan struct {
 	redacted []string // sqls with the COPY credentials masked, for logs
 	kinds    []string
 	guard    int   // index of the ledger guard, -1 without a ledger
+	lock     int   // index of the LOCK (the table's guard), -1 without a ledger
 	copies   []int // indexes of the COPYs
 }
 
@@ -47,20 +48,31 @@ func (p *batchPlan) fits() bool {
 	return true
 }
 
-// plan builds the batch loading todo: without a ledger only the COPYs;
-// with one, LOCK, the ledger rows, the guard, then the COPYs. from is the
-// manifest's URI, or "" for one prefix COPY per job. Every value is quoted
-// with quoteLiteral: keys and targets are data, never SQL.
+// plan builds the batch loading todo: the session's statement_timeout
+// for the lock's wait, LOCK on the table's ledger (the guard), the
+// statement_timeout of the COPY, the ledger rows, the guard statement, then
+// the COPYs; without a ledger only the COPY's timeout and the COPYs. from is
+// the manifest's URI, or "" for one prefix COPY per job. Every value is
+// quoted with quoteLiteral: keys and targets are data, never SQL.
 func (c *DataAPICopier) plan(b fsm.Batch, todo []journal.Job, from, creds string, now time.Time) batchPlan {
-	p := batchPlan{guard: -1}
+	p := batchPlan{guard: -1, lock: -1}
+	timeout := func(d time.Duration) {
+		set := "SET statement_timeout TO " + strconv.FormatInt(max(d.Milliseconds(), 1), 10)
+		p.add(set, set, "SET statement_timeout")
+	}
 	if !c.opts.Ledger.Disabled {
-		lock := "LOCK " + c.ledger.name()
-		p.add(lock, lock, "LOCK ledger")
-		for _, ins := range c.ledgerInserts(b.ID, todo, now) {
+		name := c.ledger.name(b.Dest.Schema, b.Dest.Table)
+		timeout(c.timeouts.Lock)
+		lock := "LOCK " + name
+		p.lock = p.add(lock, lock, "LOCK ledger")
+		timeout(c.timeouts.Copy)
+		for _, ins := range c.ledgerInserts(name, b.ID, todo, now) {
 			p.add(ins, ins, "INSERT ledger")
 		}
-		g := c.guardSQL(todo)
+		g := c.guardSQL(name, todo)
 		p.guard = p.add(g, g, "ledger guard")
+	} else {
+		timeout(c.timeouts.Copy)
 	}
 	base := copyStatement{
 		table: tableName(b.Dest.Schema, b.Dest.Table), creds: creds,
@@ -81,8 +93,8 @@ func (c *DataAPICopier) plan(b fsm.Batch, todo []journal.Job, from, creds string
 }
 
 // ledgerInserts are the ledger rows of todo, in INSERTs of bounded size.
-func (c *DataAPICopier) ledgerInserts(batchID string, todo []journal.Job, now time.Time) []string {
-	head := "INSERT INTO " + c.ledger.name() + " (job_id, batch_id, target, s3_uri, object_version, row_count, loaded_at) VALUES "
+func (c *DataAPICopier) ledgerInserts(name, batchID string, todo []journal.Job, now time.Time) []string {
+	head := "INSERT INTO " + name + " (job_id, batch_id, target, s3_uri, object_version, row_count, loaded_at) VALUES "
 	ts := quoteLiteral(now.UTC().Format("2006-01-02 15:04:05.000000"))
 	var out []string
 	var sb strings.Builder
@@ -106,14 +118,21 @@ func (c *DataAPICopier) ledgerInserts(batchID string, todo []journal.Job, now ti
 }
 
 // guardSQL fails with a division by zero, aborting the batch's
-// transaction, when the ledger holds any of todo's ids more than once: the
-// batch has just inserted each once, so another loader committed it after
-// the ledger was read.
-func (c *DataAPICopier) guardSQL(todo []journal.Job) string {
-	ids := make([]string, len(todo))
-	for i, j := range todo {
-		ids[i] = quoteLiteral(j.ID)
+// transaction, when ledger table name holds more rows under todo's ids
+// (every id of each job, journal.Job.IDs) than the batch has just
+// inserted, one per job: another loader committed one of them after the
+// ledger was read.
+func (c *DataAPICopier) guardSQL(name string, todo []journal.Job) string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, j := range todo {
+		for _, id := range j.IDs() {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, quoteLiteral(id))
+			}
+		}
 	}
-	return "SELECT 1/(CASE WHEN (SELECT count(*) FROM " + c.ledger.name() + " WHERE job_id IN (" +
+	return "SELECT 1/(CASE WHEN (SELECT count(*) FROM " + name + " WHERE job_id IN (" +
 		strings.Join(ids, ",") + ")) > " + strconv.Itoa(len(todo)) + " THEN 0 ELSE 1 END) AS rin_ledger_guard"
 }

@@ -76,7 +76,7 @@ func (f *dataFixture) rowsOf(t *testing.T, key string) int {
 func (f *dataFixture) ledgerRows(t *testing.T, id string) int {
 	t.Helper()
 	var n int
-	q := "SELECT count(*) FROM " + pgx.Identifier{f.schema, "rin_ledger"}.Sanitize() + " WHERE job_id = $1"
+	q := "SELECT count(*) FROM " + pgx.Identifier{f.schema, f.copier.ledger.tableFor(f.schema, "t")}.Sanitize() + " WHERE job_id = $1"
 	if err := stacktest.Connect(t, f.st).QueryRow(t.Context(), q, id).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestDataAPIGuardAbortsAndRetrySkips(t *testing.T) {
 		}
 		for _, q := range []string{
 			"INSERT INTO " + pgx.Identifier{f.schema, "t"}.Sanitize() + " VALUES ('g/x', 0), ('g/x', 1)",
-			"INSERT INTO " + pgx.Identifier{f.schema, "rin_ledger"}.Sanitize() + " (job_id, batch_id) VALUES ('" + x.ID + "', 'other')",
+			"INSERT INTO " + pgx.Identifier{f.schema, f.copier.ledger.tableFor(f.schema, "t")}.Sanitize() + " (job_id, batch_id) VALUES ('" + x.ID + "', 'other')",
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				t.Fatal(err)

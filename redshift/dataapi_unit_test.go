@@ -67,22 +67,29 @@ func TestDataAPIPlanQuoting(t *testing.T) {
 	j := journal.Job{ID: "id1", Bucket: "b", Key: `it's; DROP TABLE x; --\`, Target: "targets[0]"}
 	b := fsm.Batch{ID: "B", Dest: fsm.Destination{Schema: "s", Table: `t"x`, Manifest: true}, Jobs: []journal.Job{j}}
 	p := c.plan(b, b.Jobs, "s3://b/m.manifest", "aws_access_key_id=A;aws_secret_access_key=SECRET", time.Unix(0, 0))
-	if len(p.sqls) != 4 || p.guard != 2 || len(p.copies) != 1 || p.copies[0] != 3 {
+	// SET statement_timeout (lock), LOCK, SET statement_timeout (COPY),
+	// INSERT, guard, COPY.
+	if len(p.sqls) != 6 || p.lock != 1 || p.guard != 4 || len(p.copies) != 1 || p.copies[0] != 5 {
 		t.Fatalf("plan %q", p.sqls)
 	}
-	if !strings.Contains(p.sqls[1], `'s3://b/it''s; DROP TABLE x; --\\'`) {
-		t.Errorf("insert does not quote the key: %s", p.sqls[1])
+	ledger := `"s"."` + c.ledger.tableFor("s", `t"x`) + `"`
+	if p.sqls[0] != "SET statement_timeout TO 600000" || p.sqls[1] != "LOCK "+ledger || p.sqls[2] != "SET statement_timeout TO 3600000" {
+		t.Errorf("guard and timeouts: %q", p.sqls[:3])
 	}
-	if !strings.Contains(p.sqls[2], "IN ('id1')) > 1 THEN 0") {
-		t.Errorf("guard: %s", p.sqls[2])
+	if !strings.Contains(p.sqls[3], `'s3://b/it''s; DROP TABLE x; --\\'`) || !strings.HasPrefix(p.sqls[3], "INSERT INTO "+ledger) {
+		t.Errorf("insert does not quote the key, or goes elsewhere: %s", p.sqls[3])
+	}
+	// Every id the job may have been recorded under, then one row per job.
+	if ids := j.IDs(); len(ids) != 3 || !strings.Contains(p.sqls[4], "IN ('id1','"+ids[1]+"','"+ids[2]+"')) > 1 THEN 0") {
+		t.Errorf("guard: %s", p.sqls[4])
 	}
 	for i, s := range p.redacted {
 		if strings.Contains(s, "SECRET") {
 			t.Errorf("logged statement %d shows the secret", i)
 		}
 	}
-	if !strings.Contains(p.sqls[3], `COPY "s"."t""x" FROM 's3://b/m.manifest'`) || !strings.Contains(p.sqls[3], "SECRET") {
-		t.Errorf("copy: %s", p.sqls[3])
+	if !strings.Contains(p.sqls[5], `COPY "s"."t""x" FROM 's3://b/m.manifest'`) || !strings.Contains(p.sqls[5], "SECRET") {
+		t.Errorf("copy: %s", p.sqls[5])
 	}
 }
 

@@ -24,7 +24,7 @@ func errEndpointGone(endpoint string) error {
 func ledgerFault(err error) error {
 	switch fsm.ScopeOf(classify(err)) {
 	case fsm.ScopeTable, fsm.ScopeObject:
-		return fsm.WithScope(fsm.ScopeEndpoint, err)
+		return fsm.Rescope(fsm.ScopeEndpoint, err)
 	}
 	return classify(err)
 }

@@ -13,47 +13,20 @@ import (
 	"github.com/rinhq/rin/journal"
 )
 
-// ledger is the table in Redshift that records every loaded job. Its rows
-// commit in the same transaction as the COPY (see the package doc).
+// ledger is rin's record in Redshift of every loaded job: one table per
+// target table (ledger_name.go), whose rows commit in the same transaction
+// as the COPY they vouch for, plus the one shared table older rins wrote,
+// which is still read (legacy.go). See the package doc for why.
 type ledger struct {
-	schema, table string
+	schema, table string // ledger.schema and ledger.table of the config
 }
 
-func (l ledger) name() string { return tableName(l.schema, l.table) }
+// legacyName is the quoted name of the shared ledger older rins wrote.
+func (l ledger) legacyName() string { return tableName(l.schema, l.table) }
 
-// createSQL creates the ledger table when missing. Both drivers use it,
-// so a database loaded through either has the same ledger.
-func (l ledger) createSQL() string {
-	return `CREATE TABLE IF NOT EXISTS ` + l.name() + ` (
-	job_id         VARCHAR(64)   NOT NULL,
-	batch_id       VARCHAR(64),
-	target         VARCHAR(256),
-	s3_uri         VARCHAR(4096),
-	object_version VARCHAR(1024),
-	row_count      BIGINT,
-	loaded_at      TIMESTAMP,
-	skipped_rows   BIGINT DEFAULT 0
-)`
-}
-
-// addSkippedRowsSQL upgrades a ledger created before skipped_rows existed.
-func (l ledger) addSkippedRowsSQL() string {
-	return `ALTER TABLE ` + l.name() + ` ADD COLUMN skipped_rows BIGINT DEFAULT 0`
-}
-
-// ensure creates the ledger table when missing, and adds the columns a
-// ledger of an older rin lacks.
-func (l ledger) ensure(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, l.createSQL()); err != nil {
-		return l.ensureErr(classify(err))
-	}
-	var n int
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'skipped_rows'`,
-		l.schemaOrPublic(), l.table).Scan(&n)
-	if err == nil && n == 0 {
-		_, err = db.ExecContext(ctx, l.addSkippedRowsSQL())
-	}
-	return l.ensureErr(classify(err))
+// name is the quoted name of the ledger of target table schema.table.
+func (l ledger) name(schema, table string) string {
+	return tableName(l.schema, l.tableFor(schema, table))
 }
 
 func (l ledger) schemaOrPublic() string {
@@ -63,38 +36,103 @@ func (l ledger) schemaOrPublic() string {
 	return l.schema
 }
 
-// ensureErr explains a classified failure to create the ledger.
-func (l ledger) ensureErr(err error) error {
+// createSQL creates a table's ledger when missing. Both drivers use it, so a
+// database loaded through either has the same ledgers.
+//
+// Lookups are by job_id (WHERE job_id IN (...)), so job_id is the sort key:
+// on sorted blocks the zone maps let a lookup read a block or two per slice
+// however large the table. It is also the distribution key, which keeps
+// each id's row on one slice. Pruning (loaded_at) is rare and may scan.
+func (l ledger) createSQL(name string) string {
+	return `CREATE TABLE IF NOT EXISTS ` + name + ` (
+	job_id         VARCHAR(64)   NOT NULL ENCODE RAW,
+	batch_id       VARCHAR(64)   ENCODE ZSTD,
+	target         VARCHAR(256)  ENCODE ZSTD,
+	s3_uri         VARCHAR(4096) ENCODE ZSTD,
+	object_version VARCHAR(1024) ENCODE ZSTD,
+	row_count      BIGINT        ENCODE AZ64,
+	loaded_at      TIMESTAMP     ENCODE AZ64,
+	skipped_rows   BIGINT DEFAULT 0 ENCODE AZ64
+) DISTSTYLE KEY DISTKEY (job_id) SORTKEY (job_id)`
+}
+
+// ensure creates a table's ledger when missing. Two processes may create
+// it at once and one of them lose the race; what counts is that it exists.
+func (l ledger) ensure(ctx context.Context, db *sql.DB, schema, table string) error {
+	name := l.name(schema, table)
+	_, err := db.ExecContext(ctx, l.createSQL(name))
+	if err != nil {
+		if ok, _ := tableExists(ctx, db, l.schemaOrPublic(), l.tableFor(schema, table)); ok {
+			return nil
+		}
+	}
+	return l.ensureErr(name, classify(err))
+}
+
+// tableExists asks the catalog whether schema.table exists.
+func tableExists(ctx context.Context, db *sql.DB, schema, table string) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`,
+		schema, table).Scan(&n)
+	return n > 0, err
+}
+
+// ensureErr explains a classified failure to create a ledger table.
+func (l ledger) ensureErr(name string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if fsm.ScopeOf(err) == fsm.ScopeTable {
+	switch fsm.ScopeOf(err) {
+	case fsm.ScopeTable:
 		// No privilege or no schema: nothing loads on this endpoint until a
 		// person fixes it, so it holds the endpoint, not a table.
-		return fsm.WithScope(fsm.ScopeEndpoint, fmt.Errorf("create ledger table %s (grant rin CREATE on the schema, or create the table yourself; see README): %w", l.name(), err))
+		return fsm.Rescope(fsm.ScopeEndpoint, fmt.Errorf("create ledger table %s (grant rin CREATE on the schema, or create the table yourself; see README): %w", name, err))
+	case fsm.ScopeObject:
+		// A duplicate key in the catalog: another process created it at
+		// the same moment. Never an object's fault; the next try finds it.
+		return fsm.Rescope(fsm.ScopeStatement, fmt.Errorf("create ledger table %s: %w", name, err))
 	}
-	return fmt.Errorf("create ledger table %s: %w", l.name(), err)
+	return fmt.Errorf("create ledger table %s: %w", name, err)
 }
 
-// lock serializes ledger check-and-insert across every loader of this
-// database, including other rin processes, until the transaction ends.
-func (l ledger) lock(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, "LOCK "+l.name())
-	return err
+// A batch's ledger statements run while the table's guard is held, so
+// they are few: one lookup and one INSERT for a batch of 1,000 jobs (each
+// with up to three ids), far below the protocol's 65,535 parameters.
+const (
+	idsPerLookup  = 3000
+	rowsPerInsert = 1000
+)
+
+// queryer is a transaction or a pool.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// loaded returns the ids among jobs that the ledger already holds.
-func (l ledger) loaded(ctx context.Context, tx *sql.Tx, jobs []journal.Job) (map[string]bool, error) {
+// loaded returns the jobs (by their own id) that ledger table name holds
+// under any of their ids (journal.Job.IDs: a job journaled by an older rin,
+// or an object loaded by one, is recorded under another id than the one a
+// new delivery gets).
+func loaded(ctx context.Context, q queryer, name string, jobs []journal.Job) (map[string]bool, error) {
+	owner := map[string]string{}
+	var ids []string
+	for _, j := range jobs {
+		for _, id := range j.IDs() {
+			if _, ok := owner[id]; !ok {
+				owner[id] = j.ID
+				ids = append(ids, id)
+			}
+		}
+	}
 	out := map[string]bool{}
-	for start := 0; start < len(jobs); start += 500 {
-		chunk := jobs[start:min(start+500, len(jobs))]
+	for start := 0; start < len(ids); start += idsPerLookup {
+		chunk := ids[start:min(start+idsPerLookup, len(ids))]
 		ph := make([]string, len(chunk))
 		args := make([]any, len(chunk))
-		for i, j := range chunk {
+		for i, id := range chunk {
 			ph[i] = "$" + strconv.Itoa(i+1)
-			args[i] = j.ID
+			args[i] = id
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT job_id FROM "+l.name()+" WHERE job_id IN ("+strings.Join(ph, ",")+")", args...)
+		rows, err := q.QueryContext(ctx, "SELECT job_id FROM "+name+" WHERE job_id IN ("+strings.Join(ph, ",")+")", args...)
 		if err != nil {
 			return nil, err
 		}
@@ -104,7 +142,7 @@ func (l ledger) loaded(ctx context.Context, tx *sql.Tx, jobs []journal.Job) (map
 				rows.Close()
 				return nil, err
 			}
-			out[id] = true
+			out[owner[id]] = true
 		}
 		if err := rows.Close(); err != nil {
 			return nil, err
@@ -116,14 +154,44 @@ func (l ledger) loaded(ctx context.Context, tx *sql.Tx, jobs []journal.Job) (map
 	return out, nil
 }
 
-// record inserts one ledger row per job, with the rows its COPY loaded and
-// the rows of its object that MAXERROR skipped.
-func (l ledger) record(ctx context.Context, tx *sql.Tx, batchID string, jobs []journal.Job, res fsm.Result, now time.Time) error {
+// sameLoads splits a batch's jobs into those to load and those that are
+// the same load as an earlier job of the batch under another id (an old
+// journal's job beside a redelivery's): listing both would load the object
+// twice in one COPY. A job listed twice under its own id is kept once.
+func sameLoads(jobs []journal.Job) (keep []journal.Job, dup map[string]bool) {
+	seen := map[string]bool{}
+	own := map[string]bool{}
+	dup = map[string]bool{}
+	for _, j := range jobs {
+		if own[j.ID] {
+			continue
+		}
+		ids := j.IDs()
+		hit := false
+		for _, id := range ids {
+			hit = hit || seen[id]
+		}
+		if hit {
+			dup[j.ID] = true
+			continue
+		}
+		own[j.ID] = true
+		for _, id := range ids {
+			seen[id] = true
+		}
+		keep = append(keep, j)
+	}
+	return keep, dup
+}
+
+// record inserts one ledger row per job into ledger table name, with the
+// rows its COPY loaded and the rows of its object that MAXERROR skipped.
+func record(ctx context.Context, tx *sql.Tx, name, batchID string, jobs []journal.Job, res fsm.Result, now time.Time) error {
 	const cols = 8
-	for start := 0; start < len(jobs); start += 200 {
-		chunk := jobs[start:min(start+200, len(jobs))]
+	for start := 0; start < len(jobs); start += rowsPerInsert {
+		chunk := jobs[start:min(start+rowsPerInsert, len(jobs))]
 		var sb strings.Builder
-		sb.WriteString("INSERT INTO " + l.name() + " (job_id, batch_id, target, s3_uri, object_version, row_count, loaded_at, skipped_rows) VALUES ")
+		sb.WriteString("INSERT INTO " + name + " (job_id, batch_id, target, s3_uri, object_version, row_count, loaded_at, skipped_rows) VALUES ")
 		args := make([]any, 0, len(chunk)*cols)
 		for i, j := range chunk {
 			if i > 0 {
@@ -140,25 +208,30 @@ func (l ledger) record(ctx context.Context, tx *sql.Tx, batchID string, jobs []j
 	return nil
 }
 
-// ensuredSet remembers the endpoints whose ledger table is known to exist,
-// so CREATE TABLE IF NOT EXISTS runs once per endpoint, not once per batch.
-// The zero value is ready to use.
+// ensuredSet remembers the ledger tables known to exist, by endpoint and
+// name, so CREATE TABLE IF NOT EXISTS runs once per table, not once per
+// batch. The zero value is ready to use.
 type ensuredSet struct {
 	mu   sync.Mutex
 	done map[string]bool
 }
 
-// forget makes the next once for endpoint run create again.
+// forget makes the next once for every table of endpoint run create again.
 func (s *ensuredSet) forget(endpoint string) {
 	s.mu.Lock()
-	delete(s.done, endpoint)
+	for k := range s.done {
+		if strings.HasPrefix(k, endpoint+"\x00") {
+			delete(s.done, k)
+		}
+	}
 	s.mu.Unlock()
 }
 
-// once runs create for endpoint unless an earlier call succeeded.
-func (s *ensuredSet) once(endpoint string, create func() error) error {
+// once runs create for endpoint's table unless an earlier call succeeded.
+func (s *ensuredSet) once(endpoint, table string, create func() error) error {
+	key := endpoint + "\x00" + table
 	s.mu.Lock()
-	done := s.done[endpoint]
+	done := s.done[key]
 	s.mu.Unlock()
 	if done {
 		return nil
@@ -170,7 +243,7 @@ func (s *ensuredSet) once(endpoint string, create func() error) error {
 	if s.done == nil {
 		s.done = map[string]bool{}
 	}
-	s.done[endpoint] = true
+	s.done[key] = true
 	s.mu.Unlock()
 	return nil
 }

@@ -34,6 +34,12 @@ type RedshiftOptions struct {
 	Addr     string // default 127.0.0.1:0
 	TLS      *tls.Config
 	Password string // what clients must present; see redshiftsim.Config
+	// PostgreSQLIsolation turns the simulator's serializable mode off:
+	// transactions then get PostgreSQL's READ COMMITTED as they are. By
+	// default the stack checks them as Redshift does (error 1023 for one of
+	// two conflicting transactions), so that tests run against Redshift's
+	// rules.
+	PostgreSQLIsolation bool
 }
 
 // RedshiftUser is the user name Stack.RedshiftDSN connects as.
@@ -113,6 +119,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		TLS:      opts.Redshift.TLS,
 		Password: opts.Redshift.Password,
 		Logger:   log,
+
+		Serializable: !opts.Redshift.PostgreSQLIsolation,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start redshift simulator: %w", err)

@@ -21,6 +21,7 @@ type rinConfig struct {
 	Region                string
 	Journal, Socket       string
 	EventsPrefix, Discard string
+	OrdersPrefix          string
 	LogsRegexp            string
 }
 
@@ -55,6 +56,11 @@ targets:
   # Service logs: logs/<service>/<kind>/... goes to table <kind> of schema <service>.
   - redshift: {schema: $1, table: $2}
     s3: {key_regexp: {{ q .LogsRegexp }}}
+  # Order exports in Parquet: demo.orders, columns by position. rin sends no
+  # REGION for it and puts each object's size in the manifest, as Redshift requires.
+  - redshift: {table: orders}
+    s3: {key_prefix: {{ q .OrdersPrefix }}}
+    sql_option: "FORMAT AS PARQUET"
 
 # rin's own sections.
 journal:

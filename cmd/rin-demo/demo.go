@@ -210,21 +210,23 @@ func (d *demo) uploadAndNotify(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var gz, logs, tmp int
+	var gz, pq, logs, tmp int
 	var rows int64
 	for _, s := range d.plan.Samples {
 		rows += int64(s.Rows)
 		switch {
 		case strings.HasPrefix(s.Key, eventsPrefix):
 			gz++
+		case strings.HasPrefix(s.Key, ordersPrefix):
+			pq++
 		case strings.HasPrefix(s.Key, discardPrefix):
 			tmp++
 		default:
 			logs++
 		}
 	}
-	d.printf("Uploaded %d objects of JSON lines (%s rows) in %.1fs: %d gzip-compressed under %s, %d under logs/, %d scratch files under %s\n",
-		len(events), commas(rows), time.Since(t).Seconds(), gz, eventsPrefix, logs, tmp, discardPrefix)
+	d.printf("Uploaded %d objects (%s rows) in %.1fs: %d of JSON lines gzip-compressed under %s, %d Parquet under %s,\n  %d of JSON lines under logs/, %d scratch files under %s\n",
+		len(events), commas(rows), time.Since(t).Seconds(), gz, eventsPrefix, pq, ordersPrefix, logs, tmp, discardPrefix)
 
 	n := buildNotifications(d.world.Bucket, events, d.plan.Samples)
 	if err := d.st.SQS().SendBatch(ctx, d.world.QueueURL, n.Bodies); err != nil {
@@ -248,7 +250,7 @@ func (d *demo) writeConfig() (string, error) {
 		Host: host, Port: port, DBName: d.st.Database(), User: stack.RedshiftUser, Password: d.password,
 		AccessKey: stack.AccessKeyID, SecretKey: stack.SecretAccessKey, Region: stack.Region,
 		Journal: filepath.Join(d.out, journalFile), Socket: socket,
-		EventsPrefix: eventsPrefix, Discard: discardPrefix, LogsRegexp: logsRegexp,
+		EventsPrefix: eventsPrefix, Discard: discardPrefix, LogsRegexp: logsRegexp, OrdersPrefix: ordersPrefix,
 	}
 	path := filepath.Join(d.out, configFile)
 	shown, err := c.write(path)

@@ -52,7 +52,7 @@ func checkSummary(t *testing.T, printed string) {
 	if strings.Contains(printed, "✘") {
 		t.Error("a check failed (✘)")
 	}
-	for _, table := range []string{"demo.events", "app.access", "app.error", "web.access", "web.error"} {
+	for _, table := range []string{"demo.events", "demo.orders", "app.access", "app.error", "web.access", "web.error"} {
 		if !regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(table) + ` .*✔$`).MatchString(printed) {
 			t.Errorf("no ✔ row count for %s", table)
 		}

@@ -1,10 +1,11 @@
 // Command rin-demo (`make demo`) shows rin end to end on one machine with no
 // AWS account and nothing running beforehand: it starts the local AWS stack
 // (PostgreSQL behind the Redshift simulator, goaws, gofakes3), uploads a few
-// hundred log files for three kinds of target, sends their S3 event
-// notifications in every shape a real queue receives, runs the real rin
-// binary in -batch mode with a generated config until everything is loaded,
-// and then compares the tables and the journal with what it uploaded.
+// hundred log files and Parquet exports for four kinds of target, sends
+// their S3 event notifications in every shape a real queue receives, runs
+// the real rin binary in -batch mode with a generated config until
+// everything is loaded, and then compares the tables and the journal with
+// what it uploaded.
 //
 // It exits non-zero when a count is wrong or rin fails, and it stops
 // everything it started, so it doubles as a smoke test (demo_test.go).

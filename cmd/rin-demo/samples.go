@@ -55,15 +55,17 @@ const (
 const minObjects = 10
 
 // newPlan lays out n objects: a tenth discarded scratch files, three
-// tenths gzip-compressed product events, the rest access and error logs of
-// two services (the key_regexp target's two schemas by two tables). The
-// random source is seeded, so every run uploads the same data.
+// tenths gzip-compressed product events, a tenth Parquet order exports,
+// the rest access and error logs of two services (the key_regexp target's
+// two schemas by two tables). The random source is seeded, so every run
+// uploads the same data.
 func newPlan(n int) (*plan, error) {
 	if n < minObjects {
 		return nil, fmt.Errorf("-objects %d: need at least %d to show every target", n, minObjects)
 	}
 	events := &table{Schema: "demo", Name: "events", Columns: eventColumns}
-	p := &plan{Tables: []*table{events}}
+	orders := &table{Schema: "demo", Name: "orders", Columns: orderColumns}
+	p := &plan{Tables: []*table{events, orders}}
 	logs := map[string]*table{}
 	for _, schema := range []string{"app", "web"} {
 		for _, kind := range []string{"access", "error"} {
@@ -93,6 +95,12 @@ func newPlan(n int) (*plan, error) {
 				return nil, err
 			}
 			s = sample{Key: fmt.Sprintf("%s%s/events-%04d.json.gz", eventsPrefix, hour, i), Body: gz, Dest: events}
+		case 5:
+			pq, err := orderFile(rng, at, int64(i)*1000, rows)
+			if err != nil {
+				return nil, err
+			}
+			s = sample{Key: fmt.Sprintf("%s%s/orders-%04d.parquet", ordersPrefix, hour, i), Body: pq, Dest: orders}
 		default:
 			kind := logKinds[nlog%len(logKinds)]
 			nlog++

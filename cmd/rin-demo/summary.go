@@ -117,6 +117,8 @@ func targetLabel(name string) string {
 		return eventsPrefix + "* → demo.events (gzip)"
 	case "targets[2]":
 		return logsRegexp + " → $1.$2"
+	case "targets[3]":
+		return ordersPrefix + "* → demo.orders (Parquet)"
 	}
 	return ""
 }

@@ -42,6 +42,8 @@ type session struct {
 	// prepared statement and portal is, so Execute knows what it runs.
 	stmts   map[string]stmtInfo
 	portals map[string]stmtInfo
+
+	ser sessionSerial // serializable mode's view of the session (serial.go)
 }
 
 // errDropCommit ends a session on purpose after a commit (fault injection).
@@ -98,6 +100,7 @@ func (s *Server) serve(c net.Conn) {
 		return
 	}
 	defer s.untrack(ss.backend)
+	defer ss.serialEnd()
 	s.stats.conns.Add(1)
 	s.stats.active.Add(1)
 	defer s.stats.active.Add(-1)

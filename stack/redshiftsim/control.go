@@ -23,6 +23,7 @@ import (
 //	POST /faults/read-only?on=1
 //	POST /faults/latency?d=200ms
 //	POST /faults/drop-commits?n=1
+//	POST /faults/serializable?on=1                         (serializable mode, serial.go)
 //	POST /faults/reset
 //	GET  /faults
 //	GET  /stats
@@ -120,6 +121,15 @@ func (s *Server) ControlHandler() http.Handler {
 			return
 		}
 		s.DropAfterNextCommits(n)
+		writeJSON(w, s.Faults())
+	})
+	mux.HandleFunc("POST /faults/serializable", func(w http.ResponseWriter, r *http.Request) {
+		on, err := strconv.ParseBool(r.FormValue("on"))
+		if err != nil {
+			http.Error(w, "on must be a boolean", http.StatusBadRequest)
+			return
+		}
+		s.SetSerializable(on)
 		writeJSON(w, s.Faults())
 	})
 	mux.HandleFunc("POST /faults/reset", func(w http.ResponseWriter, r *http.Request) {

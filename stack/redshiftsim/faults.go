@@ -24,6 +24,9 @@ import (
 //   - SetReadOnly: writes fail with 25006, as during a resize.
 //   - SetCopyLatency: every COPY takes longer.
 //   - DropAfterNextCommits: a COMMIT's reply is lost (the data commits).
+//   - SetSerializable: transactions are checked as Redshift checks them,
+//     1023 for one of two that conflict (serial.go). Not a fault, a mode;
+//     ResetFaults leaves it as it is.
 //
 // Bad rows in the data are not a fault but the data itself: they fail the
 // COPY, or are skipped under MAXERROR, as load.go and loaderrors.go
@@ -38,6 +41,9 @@ type Stats struct {
 	Connections       int64 `json:"connections"`        // client sessions established
 	ActiveConnections int64 `json:"active_connections"` // client sessions open now
 	CommitsDropped    int64 `json:"commits_dropped"`    // COMMITs whose reply was withheld
+	// SerializationAborts counts COMMITs refused with 1023 in serializable
+	// mode (serial.go), not the injected ones.
+	SerializationAborts int64 `json:"serialization_aborts"`
 }
 
 // FaultState is the current fault configuration, as reported by the control
@@ -56,6 +62,7 @@ type FaultState struct {
 	BucketRegions     map[string]string `json:"bucket_regions,omitempty"`
 	ExpiredTokens     int               `json:"expired_tokens"`
 	InvalidAccessKeys int               `json:"invalid_access_keys"`
+	Serializable      bool              `json:"serializable"`
 }
 
 type faults struct {
@@ -150,6 +157,7 @@ func (s *Server) Faults() FaultState {
 	if st.ClusterRegion == "" {
 		st.ClusterRegion = defaultRegion
 	}
+	st.Serializable = s.Serializable()
 	for _, t := range f.tables {
 		st.TableFailures = append(st.TableFailures, TableFailure{
 			Table: strings.Join(t.parts, "."), Remaining: t.remaining, SQLState: t.sqlstate, Message: t.message, Serialization: t.serialization,
@@ -178,6 +186,8 @@ func (s *Server) Stats() Stats {
 		Connections:       s.stats.conns.Load(),
 		ActiveConnections: s.stats.active.Load(),
 		CommitsDropped:    s.stats.dropped.Load(),
+
+		SerializationAborts: s.serialAborts(),
 	}
 }
 

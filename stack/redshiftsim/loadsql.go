@@ -21,33 +21,34 @@ import (
 func loadSQL(spec *copySpec, p *parsed, run *copyRun, session string, pid uint32) string {
 	table := qualifiedName(spec.table)
 	cols, sel := insertTargets(spec)
+	colList := "NULL"
+	if len(spec.columns) > 0 {
+		colList = textArray(spec.columns)
+	}
 	var b strings.Builder
 	b.Grow(len(p.array) + len(p.array)/8 + 512)
-	fn := "rinsim.copy_rows("
-	if spec.format == formatParquet {
-		fn = "rinsim.copy_columnar(" // copy_rows after the column counts' check
-	}
-	b.WriteString("INSERT INTO " + table + cols + " SELECT " + sel + " FROM " + fn + "NULL::" + table + ", ")
+	b.WriteString("INSERT INTO " + table + cols + " SELECT " + sel + " FROM rinsim.copy_rows(NULL::" + table + ", ")
 	b.WriteString(quoteLiteral(table) + "::regclass, ")
 	b.WriteString(strconv.Itoa(int(run.query)) + ", " + quoteLiteral(session) + ", " + quoteLiteral(run.table) + ", ")
-	if len(spec.columns) == 0 {
-		b.WriteString("NULL, ")
+	b.WriteString(colList + ", ")
+	if spec.format == formatParquet {
+		// Parquet rows are objects keyed by position; columnar_json checks
+		// the column counts and names the keys after the table's columns
+		// before copy_rows runs.
+		b.WriteString("true, rinsim.columnar_json(" + quoteLiteral(table) + "::regclass, " + colList + ", ")
+		b.WriteString(quoteLiteral(string(p.array)) + ", " + strconv.FormatBool(spec.fillRecord) + ", ")
+		b.WriteString(intArray(p.cols) + ", " + textArray(p.names) + ", " + strconv.Itoa(int(run.query)) + ", " + strconv.FormatUint(uint64(pid), 10) + "), ")
 	} else {
-		b.WriteString(textArray(spec.columns) + ", ")
+		b.WriteString(strconv.FormatBool(spec.format == formatJSON) + ", ")
+		b.WriteString(quoteLiteral(string(p.array)) + "::json, ")
 	}
-	b.WriteString(strconv.FormatBool(spec.format == formatJSON) + ", ")
-	b.WriteString(quoteLiteral(string(p.array)) + "::json, ")
 	b.WriteString(strconv.FormatBool(spec.fillRecord) + ", ")
 	b.WriteString(strconv.Itoa(spec.maxError-len(p.bad)) + ", ")
 	pre := make([]int, len(run.files))
 	for _, e := range p.bad {
 		pre[e.file]++
 	}
-	b.WriteString(textArray(run.files) + ", " + intArray(p.fileStart) + ", " + intArray(p.lines) + ", " + intArray(pre))
-	if spec.format == formatParquet {
-		b.WriteString(", " + intArray(p.cols) + ", " + textArray(p.names) + ", " + strconv.FormatUint(uint64(pid), 10))
-	}
-	b.WriteString(")")
+	b.WriteString(textArray(run.files) + ", " + intArray(p.fileStart) + ", " + intArray(p.lines) + ", " + intArray(pre) + ")")
 	return b.String()
 }
 

@@ -4,17 +4,18 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strconv"
 
 	"github.com/parquet-go/parquet-go"
 )
 
-// A Parquet COPY becomes the same positional load as delimited text: each
-// row an array of fields in the file's column order, which the backend maps
-// onto the table's columns (or the COPY's column list) by position and
-// converts with the columns' own input functions. What is Parquet's is here:
-// reading the files with parquet-go, rendering typed values as the text
-// those input functions read (parquettext.go), and giving the backend each
-// file's number of columns, which must match the table's (copy_columnar,
+// A Parquet COPY loads by position, like delimited text: the file's first
+// column into the table's first (or the COPY's column list's), and so on,
+// each value converted by the column's own input function. Here the files
+// are read with parquet-go, typed values rendered as the text those input
+// functions read (parquettext.go), and each row sent as a JSON object keyed
+// by position; the backend checks each file's number of columns against
+// the table's and renames the keys after its columns (columnar_json,
 // sysobjects.go), since only the backend knows the table.
 
 // parquetRowBatch is how many rows are read from a row group at a time.
@@ -80,7 +81,7 @@ func (p *parsed) addParquet(file int, data []byte, name string, keepRows bool) (
 						rec[c] = field{s: texts[c](v)}
 					}
 				}
-				elem = appendFields(elem[:0], rec)
+				elem = appendPositional(elem[:0], rec)
 				p.add(record{file: file, line: rowNum}, elem)
 				if keepRows {
 					p.rows = append(p.rows, rec)
@@ -98,4 +99,27 @@ func (p *parsed) addParquet(file int, data []byte, name string, keepRows bool) (
 	}
 	p.lines[file] = rowNum
 	return len(fields), nil
+}
+
+// appendPositional renders a row as a JSON object keyed by column position,
+// "\u0001c1" for the first; the backend renames the keys after the table's
+// columns (rinsim.columnar_json). Nulls are left out: a missing key loads
+// NULL.
+func appendPositional(b []byte, rec []field) []byte {
+	b = append(b, '{')
+	first := true
+	for i, f := range rec {
+		if f.null {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, `"\u0001c`...)
+		b = strconv.AppendInt(b, int64(i+1), 10)
+		b = append(b, '"', ':')
+		b = appendJSONString(b, f.s)
+	}
+	return append(b, '}')
 }

@@ -55,8 +55,9 @@ func parquetFile[T any](t *testing.T, rows []T, rowGroup int) []byte {
 
 func ptr[T any](v T) *T { return &v }
 
-// hostileName is string data that must load as data, not SQL.
-const hostileName = `it's "q" \ $rinsim$ $$ é`
+// hostileName is string data that must load as data, not SQL, nor as one
+// of the positional keys the rows travel with.
+const hostileName = `it's "q" \ $rinsim$ $$ é "\u0001c2":` + "\x01c3\":"
 
 // pqFiles are three files: full rows, nulls in every nullable column, and
 // a file with no rows at all.

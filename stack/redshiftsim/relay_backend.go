@@ -66,6 +66,9 @@ func (ss *session) backendLoop() error {
 				}
 				ss.finishCopy(run, false)
 			}
+			if tag == "COMMIT" {
+				ss.serialCommitted()
+			}
 			if tag == "COMMIT" && ss.srv.takeDropCommit() {
 				ss.srv.stats.dropped.Add(1)
 				ss.resetClient()
@@ -97,6 +100,9 @@ func (ss *session) backendLoop() error {
 			}
 		case 'Z': // ReadyForQuery
 			ss.pending.readyForQuery()
+			if len(body) > 0 {
+				ss.serialReady(body[0])
+			}
 		case 'S': // ParameterStatus
 			var ps pgproto3.ParameterStatus
 			if err := ps.Decode(body); err == nil && ps.Name == "server_version" {

@@ -39,8 +39,10 @@ func (ss *session) clientLoop(ctx context.Context) error {
 			}
 			info := classifySingle(p.Query)
 			ss.stmts[p.Name] = info
-			if info.isCopy || (info.sysRefs && ss.sys) {
-				if info.isCopy {
+			if info.isCopy || (info.sysRefs && ss.sys) || info.ddl {
+				if info.ddl {
+					p.Query = rewriteDDLQuery(p.Query)
+				} else if info.isCopy {
 					// The real statement is produced at Execute; until
 					// then the backend holds a placeholder with the same
 					// shape (no parameters, no result columns).
@@ -68,7 +70,11 @@ func (ss *session) clientLoop(ctx context.Context) error {
 				return err
 			}
 			info := ss.portals[e.Portal]
-			if info.isCopy || (info.write && ss.srv.isReadOnly()) {
+			if repl := ss.serialNote(info); repl != "" {
+				// A COMMIT that would close a cycle (serial.go).
+				info.raise = serialError
+			}
+			if info.isCopy || info.raise != nil || (info.write && ss.srv.isReadOnly()) {
 				if err := ss.injectExecute(ctx, info); err != nil {
 					return err
 				}
@@ -123,6 +129,8 @@ func (ss *session) injectExecute(ctx context.Context, info stmtInfo) error {
 	var run *copyRun
 	if info.isCopy {
 		sql, run = ss.copySQL(ctx, info)
+	} else if info.raise != nil {
+		sql = raiseErr(info.raise)
 	} else {
 		sql = raiseSQL("25006", "cannot execute "+info.verb+" in a read-only transaction")
 	}
@@ -166,7 +174,15 @@ func (ss *session) rewriteQuery(ctx context.Context, sql string) (string, []quer
 			continue
 		}
 		st := queryStmt{copy: info.isCopy}
+		if repl := ss.serialNote(info); repl != "" {
+			// A COMMIT that would close a cycle: ROLLBACK, then 1023.
+			replace[i], changed = repl, true
+			stmts = append(stmts, st, st)
+			continue
+		}
 		switch {
+		case info.ddl:
+			replace[i], changed = rewriteDDL(sql, seg.toks), true
 		case info.isCopy:
 			replace[i], st.run = ss.copySQL(ctx, info)
 			changed = true

@@ -165,6 +165,13 @@ type stmtInfo struct {
 	verb    string // first keyword, for the read-only message
 	empty   bool
 	sysRefs bool // mentions stl_load_errors, pg_last_copy_id(), ... (sysnames.go)
+	ddl     bool // CREATE TABLE with Redshift's clauses (ddl.go)
+	// For serializable mode (serial.go): the tables the statement reads
+	// and writes, whether it begins or ends a transaction, and an error
+	// to raise in its place.
+	access tableAccess
+	txn    txnKind
+	raise  *pgError
 }
 
 // writeVerbs are the statements a Redshift cluster refuses while resizing.
@@ -206,6 +213,8 @@ func classify(toks []token) stmtInfo {
 		info.write = writeVerbs[info.verb]
 	}
 	info.sysRefs = !info.isCopy && hasSysNames(toks)
+	info.ddl = info.verb == "CREATE" && isRedshiftDDL(toks)
+	info.access, info.txn = accessOf(toks, info), txnOf(toks)
 	return info
 }
 

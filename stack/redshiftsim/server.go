@@ -11,6 +11,19 @@
 // read-only cluster during resize, slow commits, lost commit replies), with
 // Redshift's SQLSTATEs and texts, see faults.go.
 //
+// Input is JSON 'auto', CSV or delimited text, and Parquet (FORMAT AS
+// PARQUET), which loads by position under Redshift's columnar rules: no
+// REGION or other refused option, meta.content_length in every manifest
+// entry, as many columns as the table (columnar.go, parquet.go). ORC passes
+// the same option checks and is then refused.
+//
+// In serializable mode (Config.Serializable, SetSerializable; serial.go)
+// transactions are checked the way Redshift checks them: of two concurrent
+// transactions that each read a table the other writes, one fails with
+// error 1023 at COMMIT. Redshift's CREATE TABLE clauses (ENCODE, DISTKEY,
+// DISTSTYLE, SORTKEY, BACKUP) are accepted and cut out, a sort key becoming
+// an index (ddl.go).
+//
 // Bad rows are handled as Redshift does (loaderrors.go): a record that is
 // not valid input, or whose values do not fit the table, fails the COPY
 // with "Load into table 'T' failed.  Check 'stl_load_errors' system table
@@ -68,6 +81,8 @@ type Config struct {
 	TLS      *tls.Config  // optional: answer SSLRequest with 'S' and serve TLS
 	Password string       // optional: the proxy demands this cleartext password itself
 	Logger   *slog.Logger // optional; default discards
+	// Serializable starts the server in serializable mode (serial.go).
+	Serializable bool
 }
 
 // Server is a running simulator.
@@ -91,6 +106,7 @@ type Server struct {
 	queryID atomic.Int64
 	nonce   string // tells this server's sessions from others' in a shared backend
 	sys     sysDBs
+	serial  serialState
 }
 
 // Start checks that the backend is reachable, starts listening and serves
@@ -132,6 +148,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		conns:   make(map[net.Conn]struct{}),
 		nonce:   fmt.Sprintf("%016x", rand.Uint64()),
 	}
+	s.serial.on = cfg.Serializable
 	s.wg.Add(1)
 	go s.acceptLoop()
 	s.log.Info("redshift simulator listening", "addr", s.Addr(), "tls", cfg.TLS != nil)

@@ -210,23 +210,28 @@ BEGIN
 END
 $fn$;
 
--- copy_columnar is copy_rows for Parquet. Redshift maps a file's columns
--- onto the table's (or the column list's) by position and fails the whole
--- COPY, naming the file, when their numbers differ (FILLRECORD lets a file
--- have fewer); only here is the table's column count known. ncols holds
--- each file's count (-1: an empty object, nothing to check), names the
--- files as Spectrum names them, pid the session for the DETAIL block.
-CREATE OR REPLACE FUNCTION rinsim.copy_columnar(
-	target anyelement, tbl regclass, q integer, sess text, label text,
-	cols text[], is_json boolean, data json, fill boolean, budget integer,
-	files text[], file_start integer[], lines integer[], pre_errors integer[],
-	ncols integer[], names text[], pid bigint)
-RETURNS SETOF anyelement
+-- columnar_json turns a Parquet COPY's rows into copy_rows' JSON objects,
+-- after Redshift's check: a file's columns map onto the table's (or the
+-- column list's) by position, and a file with more columns, or fewer
+-- without FILLRECORD, fails the whole COPY, naming the file. Only here is
+-- the table's column count known. The proxy keys each value by its
+-- position ("\u0001c1", "\u0001c2", ...; a key so spelled can only be a
+-- key, since quotes inside JSON strings are escaped), and one replace()
+-- per column renames the keys after the columns: a pass over the text each,
+-- far cheaper than turning arrays into objects row by row as copy_rows does
+-- for delimited input. ncols holds each file's count (-1: an empty object,
+-- nothing to check), names the files as Spectrum names them, pid the
+-- session.
+CREATE OR REPLACE FUNCTION rinsim.columnar_json(tbl regclass, cols text[], data text, fill boolean,
+	ncols integer[], names text[], q integer, pid bigint)
+RETURNS json
 LANGUAGE plpgsql
 AS $fn$
 DECLARE
-	want integer := cardinality(coalesce(cols, rinsim.table_columns(tbl)));
+	tcols text[] := coalesce(cols, rinsim.table_columns(tbl));
+	want integer := coalesce(cardinality(tcols), 0);
 	f integer;
+	c integer;
 BEGIN
 	FOR f IN 1 .. coalesce(cardinality(ncols), 0) LOOP
 		IF ncols[f] >= 0 AND (ncols[f] > want OR (ncols[f] < want AND NOT fill)) THEN
@@ -242,8 +247,10 @@ BEGIN
 					|| E'  -----------------------------------------------\n';
 		END IF;
 	END LOOP;
-	RETURN QUERY SELECT * FROM rinsim.copy_rows(target, tbl, q, sess, label, cols, is_json, data, fill, budget,
-		files, file_start, lines, pre_errors);
+	FOR c IN 1 .. want LOOP
+		data := replace(data, E'"\\u0001c' || c || '":', to_json(tcols[c])::text || ':');
+	END LOOP;
+	RETURN data::json;
 END
 $fn$;
 
