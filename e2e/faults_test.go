@@ -307,3 +307,32 @@ func rinJournalBin(t *testing.T) string {
 	}
 	return journalBin
 }
+
+// Access denied on data files (the manifest is readable, two objects of the
+// batch are not) is the bucket's fault like a denied manifest: nothing is
+// split or parked, and all load once the policy is fixed.
+func TestDataFileAccessDeniedHoldsBucket(t *testing.T) {
+	e := newEnv(t)
+	e.table("foo")
+	cfg := e.writeConfig("config.yaml", fooTarget, "")
+	sim := e.st.Redshift()
+	sim.DenyS3(e.bucket, "foo/secret/")
+	defer sim.ResetFaults()
+	keys := append(e.notifyMany("foo/open/", 8, 2), e.notifyMany("foo/secret/", 2, 2)...)
+	p := e.start("-config", cfg)
+	e.waitFor(60*time.Second, "the bucket held", func() bool { return e.logsContain("scope=bucket") })
+	time.Sleep(time.Second)
+	jobs := e.liveJobs()
+	if len(jobs[journal.Failed]) != 0 || !strings.Contains(jobs[journal.Received][0].LastError, "S3 key being read") {
+		t.Fatalf("while denied: %d failed, received %+v", len(jobs[journal.Failed]), jobs[journal.Received])
+	}
+	sim.AllowS3(e.bucket, "foo/secret/")
+	e.waitFor(60*time.Second, "all loaded", func() bool { return len(e.rowsBySource("foo")) == 10 })
+	e.waitFor(30*time.Second, "queue empty", e.queueEmpty)
+	p.stop(t)
+	e.assertExactlyOnce("foo", keys, 2)
+	e.assertSettled(0)
+	if countLines(e, "splitting to isolate") > 0 {
+		t.Error("a denied data file split the batch")
+	}
+}

@@ -150,3 +150,20 @@ var textScopes = []struct {
 	{"cluster is currently being resized", fsm.ScopeEndpoint},
 	{"database is in maintenance", fsm.ScopeEndpoint},
 }
+
+// contextLine finds the "context:" line of Redshift's error DETAIL block.
+var contextLine = regexp.MustCompile(`(?m)^\s*context:\s*(.+?)\s*$`)
+
+// errorContext is the context Redshift's DETAIL gives a failure (the S3
+// key being read, say), for the error text people and rin-journal see:
+// lib/pq leaves DETAIL out of Error().
+func errorContext(err error) string {
+	var pe *pq.Error
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	if m := contextLine.FindStringSubmatch(pe.Detail); m != nil {
+		return " (" + m[1] + ")"
+	}
+	return ""
+}

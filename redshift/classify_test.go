@@ -147,3 +147,13 @@ func TestLedgerCreateScopes(t *testing.T) {
 		t.Errorf("ledger missing: %s", got)
 	}
 }
+
+func TestErrorContext(t *testing.T) {
+	err := &pq.Error{Code: "XX000", Message: "S3ServiceException:Access Denied,Status 403,Error AccessDenied", Detail: "\n  -----\n  error:  x\n  code:      8001\n  context:   S3 key being read : s3://b/k 1.json\n  query:     1\n"}
+	if got := errorContext(fmt.Errorf("x: %w", err)); got != " (S3 key being read : s3://b/k 1.json)" {
+		t.Fatalf("context %q", got)
+	}
+	if got := errorContext(errors.New("plain")); got != "" {
+		t.Fatalf("context of a plain error: %q", got)
+	}
+}

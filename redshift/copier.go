@@ -263,7 +263,7 @@ func (c *Copier) copyTx(ctx context.Context, db *sql.DB, b fsm.Batch, jobs []jou
 			c.log.Debug("COPY", "batch_id", b.ID, "sql", s.Redacted())
 			r, err := tx.ExecContext(copyCtx, s.SQL())
 			if err != nil {
-				return res, timedOut(fmt.Errorf("COPY into %s from %s: %w", s.table, s.from, err))
+				return res, timedOut(fmt.Errorf("COPY into %s from %s%s: %w", s.table, s.from, errorContext(err), err))
 			}
 			if n, err := r.RowsAffected(); err == nil {
 				res.Rows += n
