@@ -64,7 +64,7 @@
 // submitting what is done. Running backfill twice loads nothing the second
 // time.
 //
-// Backfilled jobs carry no event time, so they stay out of rin_lag_seconds
+// Backfilled jobs carry no event time, so they stay out of rin_load_latency_seconds
 // (an object found a month late is not a month of lag). At most
 // receive.max_pending of backfill's jobs are outstanding at once, so a
 // prefix of millions of objects streams through the engine rather than

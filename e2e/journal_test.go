@@ -160,7 +160,7 @@ func TestRequeueAfterBadObjectFixed(t *testing.T) {
 		t.Errorf("live check: %s", out)
 	}
 	metrics := scrapeMetrics(t, sock)
-	for _, want := range []string{`rin_jobs{state="acked",target="targets[1]"} 1`, "rin_jobs_failed_total 1", "rin_copy_duration_seconds_count ", "rin_lag_seconds_count "} {
+	for _, want := range []string{`rin_jobs{state="acked",target="targets[1]"} 1`, `rin_jobs_failed_total{target="targets[1]"} 1`, "rin_copy_duration_seconds_count ", `rin_load_latency_seconds_count{target="targets[1]"} `} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)
 		}

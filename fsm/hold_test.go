@@ -33,8 +33,8 @@ func TestTableFaultHoldsOnlyThatTable(t *testing.T) {
 	}
 	h.waitFor("the other table loaded", func() bool { return h.states()[journal.Acked] == 20 })
 	time.Sleep(300 * time.Millisecond)
-	if s := h.states(); s[journal.Failed] != 0 || s[journal.Received] != 3 {
-		t.Fatalf("states %v; want the 3 held jobs received, none failed", s)
+	if s := h.states(); s[journal.Failed] != 0 || s[journal.Received]+s[journal.Copying] != 3 {
+		t.Fatalf("states %v; want the 3 held jobs received (or one of them probing), none failed", s)
 	}
 	if h.q.deletions("held") != 0 {
 		t.Fatal("the held jobs' message was deleted")
