@@ -3,50 +3,24 @@ package redshift
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/redshiftdata"
-
-	"github.com/rinhq/rin/config"
 )
 
-// maybePrune is Copier.maybePrune through the Data API (prune.go): one
-// batch, one transaction, under the table's guard.
+// maybePrune prunes through the Data API: one batch, one transaction,
+// under the table's guard (see the package-level maybePrune).
 func (c *DataAPICopier) maybePrune(endpoint string, db target, names ...string) {
 	keep, every := pruneWindow(c.opts.Ledger)
-	now := time.Now()
-	for _, name := range names {
-		if !c.prunes.claim(endpoint+"\x00"+name, now, every) {
-			continue
-		}
-		c.bg.Add(1)
-		go func() {
-			defer c.bg.Done()
-			defer c.prunes.done()
-			ctx, cancel := context.WithTimeout(c.closing, c.timeouts.backstop())
-			defer cancel()
-			n, err := c.prune(ctx, db, name, cutoffLiteral(now, keep))
-			if err != nil {
-				c.log.Warn("could not prune the ledger; it will be tried again", "table", name, "err", err)
-				return
-			}
-			level := slog.LevelInfo
-			if n == 0 {
-				level = slog.LevelDebug
-			}
-			c.log.Log(ctx, level, "ledger pruned", "table", name, "rows_deleted", n, "older_than", config.Duration(keep).String())
-			if name == c.ledger.legacyName() {
-				if holds, err := c.legacyHolds(ctx, db); err == nil && !holds {
-					c.log.Info("the shared ledger of older rin versions is empty; it is no longer read", "table", name)
-					c.legacy.set(endpoint, false)
-				}
-			}
-		}()
-		return
-	}
+	maybePrune(pruneJob{
+		schedule: &c.prunes, bg: &c.bg, closing: c.closing, bound: c.timeouts.backstop(), log: c.log,
+		legacy:      c.ledger.legacyName(),
+		prune:       func(ctx context.Context, name, cutoff string) (int64, error) { return c.prune(ctx, db, name, cutoff) },
+		legacyHolds: func(ctx context.Context) (bool, error) { return c.legacyHolds(ctx, db) },
+		legacyDone:  func() { c.legacy.set(endpoint, false) },
+	}, keep, every, endpoint, names...)
 }
 
 // prune deletes ledger table name's rows loaded before cutoff, under the

@@ -84,41 +84,68 @@ func pruneSQL(name string) string {
 	return "DELETE FROM " + name + " WHERE loaded_at < CAST($1 AS TIMESTAMP)"
 }
 
-// maybePrune starts a prune of the first of names (ledger tables of
-// endpoint) that is due, in the background. legacy names the shared
-// ledger among them, whose emptiness is noted after the prune.
-func (c *Copier) maybePrune(endpoint string, db *sql.DB, names ...string) {
-	keep, every := pruneWindow(c.opts.Ledger)
+// pruneJob is what a background prune needs of its driver.
+type pruneJob struct {
+	schedule *pruneSchedule
+	bg       *sync.WaitGroup
+	closing  context.Context
+	bound    time.Duration // the whole prune's deadline
+	log      *slog.Logger
+	legacy   string // the shared ledger of older rins, among the names
+	// prune deletes rows of ledger table name loaded before cutoff.
+	prune func(ctx context.Context, name, cutoff string) (int64, error)
+	// legacyHolds reports whether the shared ledger still has rows;
+	// legacyDone notes that it no longer needs reading.
+	legacyHolds func(ctx context.Context) (bool, error)
+	legacyDone  func()
+}
+
+// maybePrune starts, in the background, a prune of each of names (ledger
+// tables of endpoint) that is due; both drivers share it. The legacy
+// ledger's emptiness is noted after its prune.
+func maybePrune(j pruneJob, keep, every time.Duration, endpoint string, names ...string) {
 	now := time.Now()
 	for _, name := range names {
-		if !c.prunes.claim(endpoint+"\x00"+name, now, every) {
+		if !j.schedule.claim(endpoint+"\x00"+name, now, every) {
 			continue
 		}
-		c.bg.Add(1)
+		j.bg.Add(1)
 		go func() {
-			defer c.bg.Done()
-			defer c.prunes.done()
-			ctx, cancel := context.WithTimeout(c.closing, c.timeouts.backstop())
+			defer j.bg.Done()
+			defer j.schedule.done()
+			ctx, cancel := context.WithTimeout(j.closing, j.bound)
 			defer cancel()
-			n, err := c.prune(ctx, db, name, cutoffLiteral(now, keep))
+			n, err := j.prune(ctx, name, cutoffLiteral(now, keep))
 			if err != nil {
-				c.log.Warn("could not prune the ledger; it will be tried again", "table", name, "err", err)
+				j.log.Warn("could not prune the ledger; it will be tried again", "table", name, "err", err)
 				return
 			}
 			level := slog.LevelInfo
 			if n == 0 {
 				level = slog.LevelDebug
 			}
-			c.log.Log(ctx, level, "ledger pruned", "table", name, "rows_deleted", n, "older_than", config.Duration(keep).String())
-			if name == c.ledger.legacyName() {
-				if holds, err := c.ledger.legacyHolds(ctx, db); err == nil && !holds {
-					c.log.Info("the shared ledger of older rin versions is empty; it is no longer read", "table", name)
-					c.legacy.set(endpoint, false)
+			j.log.Log(ctx, level, "ledger pruned", "table", name, "rows_deleted", n, "older_than", config.Duration(keep).String())
+			if name == j.legacy {
+				if holds, err := j.legacyHolds(ctx); err == nil && !holds {
+					j.log.Info("the shared ledger of older rin versions is empty; it is no longer read", "table", name)
+					j.legacyDone()
 				}
 			}
 		}()
 		return
 	}
+}
+
+// maybePrune prunes through lib/pq (see the package-level maybePrune).
+func (c *Copier) maybePrune(endpoint string, db *sql.DB, names ...string) {
+	keep, every := pruneWindow(c.opts.Ledger)
+	maybePrune(pruneJob{
+		schedule: &c.prunes, bg: &c.bg, closing: c.closing, bound: c.timeouts.backstop(), log: c.log,
+		legacy:      c.ledger.legacyName(),
+		prune:       func(ctx context.Context, name, cutoff string) (int64, error) { return c.prune(ctx, db, name, cutoff) },
+		legacyHolds: func(ctx context.Context) (bool, error) { return c.ledger.legacyHolds(ctx, db) },
+		legacyDone:  func() { c.legacy.set(endpoint, false) },
+	}, keep, every, endpoint, names...)
 }
 
 // prune deletes ledger table name's rows loaded before cutoff, under the
