@@ -69,7 +69,7 @@ func (c *RunCommand) ParseFlags(args []string) error {
 	fs.Var(&c.DryRunKeys, "key", "with -dry-run: show the targets and table of this object, s3://bucket/key (repeatable; as rin route)")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.Usage = func() {
-		fmt.Fprintf(c.Stderr, "Usage: rin [flags]\n\nrin loads S3 objects into Redshift, driven by S3 event notifications on SQS.\nEvery flag can also be set as RIN_<FLAG> in the environment (e.g. RIN_CONFIG, RIN_MAX_EXECUTION_TIME).\n\nFlags:\n")
+		fmt.Fprintf(c.Stderr, "Usage: rin [flags]\n       rin backfill|reconcile|doctor|route [flags] ... (each takes -h)\n\nrin loads S3 objects into Redshift, driven by S3 event notifications on SQS.\nEvery flag can also be set as RIN_<FLAG> in the environment (e.g. RIN_CONFIG, RIN_MAX_EXECUTION_TIME).\n\nCommands:\n  backfill   load objects already in S3 that never had an event (s3://bucket/prefix/)\n  reconcile  report, per target, objects in S3 and not loaded, and loaded but gone\n  doctor     check the queue, buckets, Redshift, tables, ledger and a COPY before going live\n  route      show which targets an s3://bucket/key goes to, and the table it resolves to\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
