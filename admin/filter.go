@@ -90,7 +90,7 @@ func filterFromQuery(q url.Values) (Filter, error) {
 	}
 	if v := q.Get("limit"); v != "" {
 		if f.Limit, err = strconv.Atoi(v); err != nil {
-			return f, fmt.Errorf("%w: limit %q: %v", ErrBadRequest, v, err)
+			return f, fmt.Errorf("%w: limit %q: %w", ErrBadRequest, v, err)
 		}
 	}
 	return f, f.Validate()
@@ -103,7 +103,7 @@ func durationParam(q url.Values, name string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s %q: %v", ErrBadRequest, name, v, err)
+		return 0, fmt.Errorf("%w: %s %q: %w", ErrBadRequest, name, v, err)
 	}
 	return d, nil
 }

@@ -127,7 +127,7 @@ func rejectedFilterFromQuery(q url.Values) (RejectedFilter, error) {
 	}
 	if v := q.Get("limit"); v != "" {
 		if f.Limit, err = strconv.Atoi(v); err != nil {
-			return f, fmt.Errorf("%w: limit %q: %v", ErrBadRequest, v, err)
+			return f, fmt.Errorf("%w: limit %q: %w", ErrBadRequest, v, err)
 		}
 	}
 	return f, f.Validate()

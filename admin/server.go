@@ -331,7 +331,7 @@ func (h *handler) forget(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := time.ParseDuration(req.OlderThan)
 	if err != nil {
-		writeError(w, fmt.Errorf("%w: older_than %q: %v", ErrBadRequest, req.OlderThan, err))
+		writeError(w, fmt.Errorf("%w: older_than %q: %w", ErrBadRequest, req.OlderThan, err))
 		return
 	}
 	res, err := h.local.Forget(r.Context(), d)
@@ -359,7 +359,7 @@ func decodeBody(r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadRequest, err)
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	return nil
 }

@@ -122,7 +122,7 @@ func (l *unixListener) Close() error {
 func listenLoopback(ctx context.Context, addr string) (net.Listener, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("admin.addr %q: %w: %v", addr, ErrBadRequest, err)
+		return nil, fmt.Errorf("admin.addr %q: %w: %w", addr, ErrBadRequest, err)
 	}
 	var lc net.ListenConfig
 	if host != "localhost" {

@@ -120,7 +120,7 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 	var req submitRequest
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, submitMaxBody))
 	if err := dec.Decode(&req); err != nil {
-		writeError(w, fmt.Errorf("%w: %v", ErrBadRequest, err))
+		writeError(w, fmt.Errorf("%w: %w", ErrBadRequest, err))
 		return
 	}
 	res, err := h.local.Submit(r.Context(), req.Jobs)

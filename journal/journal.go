@@ -117,7 +117,7 @@ func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("journal %s: %w (is rin running? use its admin socket, or stop it)", path, ErrLocked)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
-		return nil, fmt.Errorf("journal %s: %w: %v", path, ErrCorrupt, err)
+		return nil, fmt.Errorf("journal %s: %w: %w", path, ErrCorrupt, err)
 	default:
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}

@@ -47,7 +47,7 @@ func (j *Journal) migrate(from int) error {
 			for k, v := c.First(); k != nil && len(keys) < migrateChunk; k, v = c.Next() {
 				var job Job
 				if err := json.Unmarshal(v, &job); err != nil {
-					return fmt.Errorf("job %s: %w: %v", k, ErrCorrupt, err)
+					return fmt.Errorf("job %s: %w: %w", k, ErrCorrupt, err)
 				}
 				if job.ID != string(k) {
 					return fmt.Errorf("job %s: %w: stored under key %s", job.ID, ErrCorrupt, k)

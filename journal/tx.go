@@ -61,7 +61,7 @@ func (t *Tx) jobAt(seq []byte, id string) (Job, error) {
 	}
 	job, err := decodeJob(v)
 	if err != nil {
-		return Job{}, fmt.Errorf("job %s: %w: %v", name(), ErrCorrupt, err)
+		return Job{}, fmt.Errorf("job %s: %w: %w", name(), ErrCorrupt, err)
 	}
 	return job, nil
 }
@@ -94,7 +94,7 @@ func (t *Tx) putJob(job Job) error {
 		}
 		prev, err := storedState(old)
 		if err != nil {
-			return fmt.Errorf("job %s: %w: %v", job.ID, ErrCorrupt, err)
+			return fmt.Errorf("job %s: %w: %w", job.ID, ErrCorrupt, err)
 		}
 		if prev == job.State {
 			indexed = true
@@ -150,7 +150,7 @@ func (t *Tx) ForEachJob(s State, fn func(Job) error) error {
 		return t.tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
 			job, err := decodeJob(v)
 			if err != nil {
-				return fmt.Errorf("job #%x: %w: %v", k, ErrCorrupt, err)
+				return fmt.Errorf("job #%x: %w: %w", k, ErrCorrupt, err)
 			}
 			return fn(job)
 		})
@@ -189,7 +189,7 @@ func (t *Tx) Message(id string) (Message, bool, error) {
 		return m, false, nil
 	}
 	if err := json.Unmarshal(v, &m); err != nil {
-		return m, false, fmt.Errorf("message %s: %w: %v", id, ErrCorrupt, err)
+		return m, false, fmt.Errorf("message %s: %w: %w", id, ErrCorrupt, err)
 	}
 	return m, true, nil
 }
@@ -216,7 +216,7 @@ func (t *Tx) ForEachMessage(fn func(Message) error) error {
 	return t.tx.Bucket(bucketMessages).ForEach(func(k, v []byte) error {
 		var m Message
 		if err := json.Unmarshal(v, &m); err != nil {
-			return fmt.Errorf("message %s: %w: %v", k, ErrCorrupt, err)
+			return fmt.Errorf("message %s: %w: %w", k, ErrCorrupt, err)
 		}
 		return fn(m)
 	})
@@ -239,7 +239,7 @@ func (t *Tx) ForEachRejected(fn func(Rejected) error) error {
 	return t.tx.Bucket(bucketRejected).ForEach(func(k, v []byte) error {
 		var r Rejected
 		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("rejected %s: %w: %v", k, ErrCorrupt, err)
+			return fmt.Errorf("rejected %s: %w: %w", k, ErrCorrupt, err)
 		}
 		return fn(r)
 	})

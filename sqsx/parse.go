@@ -76,7 +76,7 @@ func ParseBody(body string) ([]Record, error) {
 	if err != nil && !errors.Is(err, ErrTestEvent) {
 		// Inner functions describe the problem; the sentinel goes first
 		// so that messages read "sqsx: malformed message: record 2: ...".
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return recs, err
 }

@@ -75,13 +75,13 @@ func notFound(err error) error {
 	var nsb *s3types.NoSuchBucket
 	var nf *s3types.NotFound
 	if errors.As(err, &nsk) || errors.As(err, &nsb) || errors.As(err, &nf) {
-		return fmt.Errorf("%w: %v", ErrNoSuchObject, err)
+		return fmt.Errorf("%w: %w", ErrNoSuchObject, err)
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		switch api.ErrorCode() {
 		case "NoSuchKey", "NoSuchBucket", "NotFound":
-			return fmt.Errorf("%w: %v", ErrNoSuchObject, err)
+			return fmt.Errorf("%w: %w", ErrNoSuchObject, err)
 		}
 	}
 	return err
