@@ -62,6 +62,9 @@ func (h *holds) get(k holdKey) *breaker {
 // batch may not start, until is when to look again (zero while a probe is
 // in flight: its end wakes the planner).
 func (h *holds) gate(d Destination, now time.Time) (ok bool, probe *holdKey, until time.Time) {
+	if len(h.breakers) == 0 {
+		return true, nil, time.Time{} // nothing held: the usual case, no key built
+	}
 	var first *breaker
 	for _, s := range gateScopes {
 		k := holdKeyOf(s, d)
@@ -95,7 +98,9 @@ func (h *holds) passed(d Destination, s Scope) []holdKey {
 		}
 		k := holdKeyOf(g, d)
 		if b := h.breakers[k]; b != nil && b.open {
-			b.success()
+			// Healed: dropped, so that only held scopes are in the map
+			// and gate need not build keys while nothing is held.
+			delete(h.breakers, k)
 			closed = append(closed, k)
 		}
 	}
@@ -140,6 +145,12 @@ func (h *holds) statementRetry(d Destination) time.Duration {
 	k := holdKeyOf(ScopeStatement, d)
 	h.retries[k]++
 	return retryBackoff(h.retry, h.retries[k])
+}
+
+// held reports whether k is held now.
+func (h *holds) held(k holdKey) bool {
+	b := h.breakers[k]
+	return b != nil && b.open
 }
 
 // Hold is one held scope, as operators see it.

@@ -162,7 +162,7 @@ func TestHoldStages(t *testing.T) {
 	}
 	// The probe reaches the table and fails there: the endpoint is fine.
 	h.failed(d, ScopeTable, probe, boom, later)
-	if h.breakers[holdKeyOf(ScopeEndpoint, d)].open {
+	if h.held(holdKeyOf(ScopeEndpoint, d)) {
 		t.Fatal("endpoint still held after a probe passed it")
 	}
 	if ok, probe, _ := h.gate(other, later); !ok || probe != nil {

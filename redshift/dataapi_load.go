@@ -111,16 +111,7 @@ func (c *DataAPICopier) lockWaited(p batchPlan, err error) error {
 // holds under any of their ids (journal.Job.IDs). Ids are named
 // parameters, never SQL.
 func (c *DataAPICopier) loaded(ctx context.Context, db target, name string, jobs []journal.Job) (map[string]bool, error) {
-	owner := map[string]string{}
-	var ids []string
-	for _, j := range jobs {
-		for _, id := range j.IDs() {
-			if _, ok := owner[id]; !ok {
-				owner[id] = j.ID
-				ids = append(ids, id)
-			}
-		}
-	}
+	owner, ids := ledgerIDs(jobs)
 	out := map[string]bool{}
 	for start := 0; start < len(ids); start += 200 {
 		chunk := ids[start:min(start+200, len(ids))]

@@ -108,13 +108,10 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// loaded returns the jobs (by their own id) that ledger table name holds
-// under any of their ids (journal.Job.IDs: a job journaled by an older rin,
-// or an object loaded by one, is recorded under another id than the one a
-// new delivery gets).
-func loaded(ctx context.Context, q queryer, name string, jobs []journal.Job) (map[string]bool, error) {
-	owner := map[string]string{}
-	var ids []string
+// ledgerIDs lists every id the ledger may hold jobs under, each once, with
+// the job it stands for (a job has its own id and those of older rins).
+func ledgerIDs(jobs []journal.Job) (owner map[string]string, ids []string) {
+	owner = map[string]string{}
 	for _, j := range jobs {
 		for _, id := range j.IDs() {
 			if _, ok := owner[id]; !ok {
@@ -123,6 +120,15 @@ func loaded(ctx context.Context, q queryer, name string, jobs []journal.Job) (ma
 			}
 		}
 	}
+	return owner, ids
+}
+
+// loaded returns the jobs (by their own id) that ledger table name holds
+// under any of their ids (journal.Job.IDs: a job journaled by an older rin,
+// or an object loaded by one, is recorded under another id than the one a
+// new delivery gets).
+func loaded(ctx context.Context, q queryer, name string, jobs []journal.Job) (map[string]bool, error) {
+	owner, ids := ledgerIDs(jobs)
 	out := map[string]bool{}
 	for start := 0; start < len(ids); start += idsPerLookup {
 		chunk := ids[start:min(start+idsPerLookup, len(ids))]

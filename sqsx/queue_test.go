@@ -402,3 +402,16 @@ func TestClosedConnectionRetried(t *testing.T) {
 		t.Fatalf("Delete after a dropped connection: %v, %v", failed, err)
 	}
 }
+
+// Retention reads the queue's MessageRetentionPeriod (the engine warns
+// before SQS expires messages it still holds).
+func TestRetention(t *testing.T) {
+	q, _ := testQueue(t, 60)
+	got, err := q.Retention(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != 4*24*time.Hour {
+		t.Fatalf("retention %s; want SQS's default of 4 days", got)
+	}
+}
