@@ -21,6 +21,9 @@ import (
 // touched (ackDirty); once a second, and at start and shutdown, a pass
 // looks at everything, so nothing can be left behind by a change that was
 // not marked.
+//
+// done closes once the last loads have finished: the pass it triggers is
+// the last.
 func (e *Engine) ackLoop(ctx context.Context, done <-chan struct{}, fail func(error)) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -32,10 +35,7 @@ func (e *Engine) ackLoop(ctx context.Context, done <-chan struct{}, fail func(er
 		}
 		select {
 		case <-done:
-			// One last pass so a clean shutdown leaves nothing copied but unacked.
-			if err := e.ackOnce(ctx, true); err != nil {
-				fail(err)
-			}
+			e.lastAck(ctx, fail)
 			return
 		case <-ctx.Done():
 			return
@@ -47,12 +47,29 @@ func (e *Engine) ackLoop(ctx context.Context, done <-chan struct{}, fail func(er
 		// Let finished messages gather, so that deletes go out 100 at a
 		// time rather than one pass per COPY or admission.
 		select {
+		case <-done:
+			e.lastAck(ctx, fail)
+			return
 		case <-ctx.Done():
 			return
 		case <-time.After(ackGather):
 		}
 	}
 }
+
+// lastAck is the shutdown's full pass, so a clean shutdown leaves nothing
+// copied but unacked. It is bounded: an unreachable SQS must not hold the
+// shutdown, and what it leaves is done by the next run's first pass.
+func (e *Engine) lastAck(ctx context.Context, fail func(error)) {
+	ctx, cancel := context.WithTimeout(ctx, lastAckTimeout)
+	defer cancel()
+	if err := e.ackOnce(ctx, true); err != nil {
+		fail(err)
+	}
+}
+
+// lastAckTimeout bounds the shutdown's last ack pass.
+const lastAckTimeout = 10 * time.Second
 
 // ackGather is the least time between two ack passes.
 const ackGather = 50 * time.Millisecond

@@ -287,9 +287,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	var loads sync.WaitGroup
 	done := make(chan struct{})
-	loopWG.Add(3)
+	// The ack loop's last pass must see the last loads' outcomes, so it
+	// stops when they have finished, not when planning stops.
+	loadsOver, acksOver := make(chan struct{}), make(chan struct{})
+	loopWG.Add(2)
 	go func() { defer loopWG.Done(); e.scheduleLoop(loadCtx, done, &loads, fail) }()
-	go func() { defer loopWG.Done(); e.ackLoop(loadCtx, done, fail) }()
+	go func() { defer close(acksOver); e.ackLoop(loadCtx, loadsOver, fail) }()
 	go func() { defer loopWG.Done(); e.heartbeatLoop(loadCtx, done) }()
 
 	var err error
@@ -322,6 +325,10 @@ wait:
 		cancelLoads()
 		<-finished
 	}
+	// One last ack pass, before anything is cancelled: a clean shutdown
+	// leaves no job copied but unacked and no done message undeleted.
+	close(loadsOver)
+	<-acksOver
 	cancelLoads()
 	loopWG.Wait()
 	if err == nil {

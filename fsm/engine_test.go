@@ -477,3 +477,37 @@ func TestJournalFailureStopsEngine(t *testing.T) {
 		t.Errorf("message deleted %d times with nothing journaled", n)
 	}
 }
+
+// A shutdown lets the running COPY finish and then acks its jobs and
+// deletes its message: nothing is left copied but unacked for the next run
+// (backfill's own engine, rin -batch and SIGTERM all stop this way).
+func TestShutdownAcksLastBatch(t *testing.T) {
+	copying, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	slow := func(Batch) error {
+		once.Do(func() { close(copying) })
+		<-release
+		return nil
+	}
+	h := start(t, &fakeCopier{fail: slow}, Options{ShutdownGrace: 10 * time.Second})
+	h.q.send("m1", event("foo/1", "foo/2"))
+	<-copying
+	h.cancel() // shutdown while the COPY runs
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	select {
+	case err := <-h.done:
+		if err != nil {
+			t.Fatalf("engine: %v", err)
+		}
+		h.done <- nil
+	case <-time.After(10 * time.Second):
+		t.Fatal("engine did not stop")
+	}
+	if got := h.states(); got[journal.Acked] != 2 || len(got) != 1 {
+		t.Errorf("after shutdown: %v; want both jobs acked", got)
+	}
+	if n := h.q.deletions("m1"); n != 1 {
+		t.Errorf("message deleted %d times at shutdown, want 1", n)
+	}
+}
