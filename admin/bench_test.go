@@ -32,7 +32,7 @@ func bigJournal(b *testing.B, n int) *journal.Journal {
 				}
 				jb := job(fmt.Sprintf("%032x", i), s, i%4, fmt.Sprintf("app/2025/06/01/%08d.json.gz", i))
 				jb.EventTime, jb.CopiedAt, jb.Rows = time.Now(), time.Now(), 1000
-				if err := tx.PutJob(jb); err != nil {
+				if err := tx.PutJobVia(jb); err != nil {
 					return err
 				}
 			}

@@ -48,7 +48,7 @@ func fill(t testing.TB, j *journal.Journal) {
 		if err := j.Update(func(tx *journal.Tx) error {
 			for _, job := range jobs {
 				job.Created = at.Add(-time.Hour)
-				if err := tx.PutJob(job); err != nil {
+				if err := tx.PutJobVia(job); err != nil {
 					return err
 				}
 			}

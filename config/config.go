@@ -65,6 +65,9 @@ type Config struct {
 	Manifest Manifest `yaml:"manifest"`
 	Batch    Batch    `yaml:"batch"`
 	Admin    Admin    `yaml:"admin"`
+	// Overwrites says what a key written again (new bytes under the same
+	// key) does: OverwritesLoad, OverwritesSkip or OverwritesUnchecked.
+	Overwrites string `yaml:"overwrites"`
 
 	// Source is where the config was read from, with any URL credentials
 	// and query string removed (safe to log).
@@ -74,6 +77,24 @@ type Config struct {
 	// logs them at startup.
 	Warnings []string `yaml:"-"`
 }
+
+// The values of overwrites.
+const (
+	// OverwritesLoad (the default): every version of a key loads once.
+	// Before a COPY rin HEADs each object and loads only objects whose
+	// bytes are still the ones their event announced (eTag, versionId); an
+	// event whose object has changed since ends superseded, and the newer
+	// version loads with its own event. Needs s3:GetObject on the objects.
+	OverwritesLoad = "load"
+	// OverwritesSkip: a key loads once, from its first event; events of
+	// later versions end superseded. No HEAD.
+	OverwritesSkip = "skip"
+	// OverwritesUnchecked: every event loads whatever the key holds at
+	// COPY time, without the HEAD (the original Rin's behaviour): for keys
+	// that are never rewritten, one S3 request per object cheaper. Events
+	// of one key still supersede older ones by their sequencer.
+	OverwritesUnchecked = "unchecked"
+)
 
 // Credentials are the AWS credentials of the original Rin. Keys, when
 // given, are used for rin's AWS clients and in COPY's CREDENTIALS clause;

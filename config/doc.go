@@ -110,6 +110,17 @@
 //	                          load of that table, by this or another rin, holding it) before it is
 //	                          retried later (top level only; the session's statement_timeout for
 //	                          the LOCK). rin_guard_wait_seconds on /metrics shows the waits
+//	overwrites                what a key written again does (S3 sends an event per write):
+//	                          load (default): each version loads once; rin HEADs every object
+//	                          before its COPY and loads only the bytes its event announced
+//	                          (eTag/versionId); an event whose object changed since ends
+//	                          superseded, and the newer version loads with its own event
+//	                          skip: a key loads once, from its first event; later ones superseded
+//	                          unchecked: no HEAD; each event loads what the key holds at COPY time
+//	                          (the original Rin; for keys that are never rewritten)
+//	                          In every mode an event older (by S3's sequencer) than one already
+//	                          seen for the key ends superseded, and a manifest never lists a key
+//	                          twice.
 //	admin:
 //	  disabled                false
 //	  socket                  the journal path with .sock (rin.journal.db → rin.sock)

@@ -75,6 +75,14 @@ func (r *resolver) sections() {
 		v.add("manifest.sse", ErrInvalid, "%q: use AES256 or aws:kms", mf.SSE)
 	}
 
+	switch c.Overwrites {
+	case "":
+		c.Overwrites = OverwritesLoad
+	case OverwritesLoad, OverwritesSkip, OverwritesUnchecked:
+	default:
+		v.add("overwrites", ErrInvalid, "%q: use %s, %s or %s", c.Overwrites, OverwritesLoad, OverwritesSkip, OverwritesUnchecked)
+	}
+
 	b := &c.Batch
 	r.batchValues("batch", b)
 	if b.Concurrency < 0 {

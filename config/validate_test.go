@@ -55,6 +55,7 @@ func TestValidationErrors(t *testing.T) {
 		{"port range", base + "targets: [{redshift: {port: 70000, table: t}, s3: {key_prefix: p/}}]\n", ErrInvalid, []string{"targets[0].redshift.port"}},
 		{"max_messages", base + "receive: {max_messages: 11}\n" + target, ErrInvalid, []string{"receive.max_messages", "1 to 10"}},
 		{"manifest sse", base + "manifest: {sse: DES}\n" + target, ErrInvalid, []string{"manifest.sse", `"DES"`, "AES256 or aws:kms"}},
+		{"overwrites", base + "overwrites: sometimes\n" + target, ErrInvalid, []string{"test.yaml:12:", "overwrites", `"sometimes"`, "load, skip or unchecked"}},
 		{"manifest kms with AES256", base + "manifest: {sse: AES256, kms_key_id: k}\n" + target, ErrInvalid, []string{"manifest.kms_key_id", "aws:kms"}},
 		{"wait_time", base + "receive: {wait_time: 21s}\n" + target, ErrInvalid, []string{"receive.wait_time", "maximum 20s"}},
 		{"wait_time fraction", base + "receive: {wait_time: 1500ms}\n" + target, ErrInvalid, []string{"whole seconds"}},

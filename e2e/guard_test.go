@@ -149,7 +149,7 @@ func TestUpgradeRedeliveryNotReloaded(t *testing.T) {
 		t.Fatal(err)
 	}
 	old.State, old.CopiedAt = journal.Acked, time.Now()
-	if err := j.Update(func(tx *journal.Tx) error { return tx.PutJob(old) }); err != nil {
+	if err := j.Update(func(tx *journal.Tx) error { return tx.PutJobVia(old) }); err != nil {
 		t.Fatal(err)
 	}
 	j.Close()

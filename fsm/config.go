@@ -26,5 +26,6 @@ func OptionsFromConfig(cfg *config.Config) Options {
 			// (redshift.Timeouts).
 			CopyTimeout: 0,
 		},
+		Overwrites: cfg.Overwrites,
 	}
 }

@@ -65,6 +65,12 @@ type Result struct {
 	// rejected and skipped under MAXERROR (stl_load_errors) while the COPY
 	// still committed. A partial load is a load, but never a silent one.
 	RowsSkipped map[string]int64
+	// Superseded and Removed are jobs the Copier left out of the COPY, with
+	// why: their object changed since their event (a newer version's bytes,
+	// or a newer event of the same key in the batch) or was deleted. They
+	// end in those states, not loaded and not failed (versions.go).
+	Superseded map[string]string
+	Removed    map[string]string
 }
 
 // Options are the engine's knobs; config.Config supplies them in rin.
@@ -79,6 +85,9 @@ type Options struct {
 	// context is cancelled.
 	ShutdownGrace time.Duration
 	Logger        *slog.Logger
+	// Overwrites is the config's overwrites (config.OverwritesLoad, ...):
+	// with OverwritesSkip a key's later versions are superseded on arrival.
+	Overwrites string
 }
 
 // ReceiveOptions tune the SQS side.

@@ -351,7 +351,7 @@ func TestResumeRecopiesInterrupted(t *testing.T) {
 	id := journal.JobID(rt.Redshift.Endpoint(), rt.Schema, rt.Table, "b", "foo/x", "e")
 	c.loaded[id] = 1 // the COPY had committed before the crash
 	j.Update(func(tx *journal.Tx) error {
-		return tx.PutJob(journal.Job{ID: id, State: journal.Copying, Endpoint: rt.Redshift.Endpoint(), Table: rt.Table, Bucket: "b", Key: "foo/x", Version: "e"})
+		return tx.PutJobVia(journal.Job{ID: id, State: journal.Copying, Endpoint: rt.Redshift.Endpoint(), Table: rt.Table, Bucket: "b", Key: "foo/x", Version: "e"})
 	})
 	e := New(j, newFakeQueue(), cfg, c, Options{BatchMode: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

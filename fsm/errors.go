@@ -114,5 +114,9 @@ func ScopeOf(err error) Scope {
 // ErrBadObject matches object faults with errors.Is.
 var ErrBadObject = errors.New("bad object")
 
+// ErrObjectGone marks an object fault that is the object's absence: S3 no
+// longer has it (NoSuchKey), so its job ends removed rather than failed.
+var ErrObjectGone = errors.New("object no longer exists")
+
 // BadObject marks err as caused by one object of the batch.
 func BadObject(err error) error { return WithScope(ScopeObject, err) }

@@ -128,7 +128,7 @@ func (e *Engine) admit(ctx context.Context, msgs []sqsx.Message) error {
 			rejected = append(rejected, journal.Rejected{ID: m.ID, Reason: err.Error(), Body: m.Body})
 			rejectedMsgs = append(rejectedMsgs, m)
 		default:
-			parsed = append(parsed, admission{msg: m, records: len(records), candidates: e.jobsFor(m, records)})
+			parsed = append(parsed, admission{msg: m, records: len(records), candidates: e.jobsFor(m, records), arrived: map[string]journal.State{}})
 		}
 	}
 
@@ -168,9 +168,13 @@ func (e *Engine) admit(ctx context.Context, msgs []sqsx.Message) error {
 				if !errors.Is(err, journal.ErrNotFound) {
 					return err
 				}
+				if err := e.arrive(tx, &c); err != nil {
+					return err
+				}
 				if err := tx.PutJob(c); err != nil {
 					return err
 				}
+				a.arrived[c.ID] = c.State
 			}
 			if len(a.ids) > 0 {
 				if err := tx.PutMessage(journal.Message{ID: a.msg.ID, ReceiptHandle: a.msg.ReceiptHandle, Jobs: a.ids, Received: now, Sent: a.msg.SentAt}); err != nil {
@@ -210,6 +214,9 @@ type admission struct {
 	candidates []journal.Job // its jobs, deduplicated
 	ids        []string      // ids of candidates
 	lookup     []journal.Job // candidates this admission journals
+	// arrived is the state each journaled candidate was written in
+	// (superseded on arrival: versions.go).
+	arrived map[string]journal.State
 }
 
 // jobsFor routes a message's records to jobs.
@@ -260,6 +267,11 @@ func (e *Engine) register(a admission, existing map[string]journal.Job, now time
 		if c.State == journal.Failed {
 			e.log.Error("job failed: target cannot take this object", "job_id", c.ID, "message_id", a.msg.ID, "target", c.Target, "uri", c.URI(), "err", c.LastError)
 			e.stats.failed(c.Target)
+			continue
+		}
+		if a.arrived[c.ID] == journal.Superseded {
+			c.State = journal.Superseded
+			e.superseded(c)
 			continue
 		}
 		fresh++

@@ -71,6 +71,16 @@ func (e *Engine) attempt(ctx context.Context, b Batch, probe *holdKey, count boo
 		var skippedRows int64
 		for i := range b.Jobs {
 			j := &b.Jobs[i]
+			if note, ok := res.Superseded[j.ID]; ok {
+				j.State, j.Note, j.LastError = journal.Superseded, note, ""
+				log.Info("superseded: the object changed since its event; the newer version loads with its own", "job_id", j.ID, "uri", j.URI(), "version", j.Version, "note", note)
+				continue
+			}
+			if note, ok := res.Removed[j.ID]; ok {
+				j.State, j.Note, j.LastError = journal.Removed, note, ""
+				log.Info("removed: the object was deleted before its COPY", "job_id", j.ID, "uri", j.URI(), "version", j.Version, "note", note)
+				continue
+			}
 			j.State = journal.Copied
 			j.CopiedAt = now
 			j.LastError = ""
@@ -88,8 +98,18 @@ func (e *Engine) attempt(ctx context.Context, b Batch, probe *holdKey, count boo
 		if err := e.put(b.Jobs); err != nil {
 			return err
 		}
-		log.Info("copied", "rows", res.Rows, "skipped", len(res.Skipped), "rows_skipped", skippedRows, "seconds", elapsed.Seconds())
-		e.count(func(s *Stats) { s.copied(b.Jobs, res.Rows) })
+		copied := b.Jobs
+		if len(res.Superseded)+len(res.Removed) > 0 {
+			copied = nil
+			for _, j := range b.Jobs {
+				if j.State == journal.Copied {
+					copied = append(copied, j)
+				}
+			}
+		}
+		log.Info("copied", "rows", res.Rows, "skipped", len(res.Skipped), "rows_skipped", skippedRows,
+			"superseded", len(res.Superseded), "removed", len(res.Removed), "seconds", elapsed.Seconds())
+		e.count(func(s *Stats) { s.copied(copied, res.Rows) })
 		return nil
 
 	case ctx.Err() != nil:
@@ -114,6 +134,11 @@ func (e *Engine) attempt(ctx context.Context, b Batch, probe *holdKey, count boo
 		e.resumeHeld(log, func(h *holds) []holdKey { return h.passed(b.Dest, ScopeObject) })
 		for i := range b.Jobs {
 			j := &b.Jobs[i]
+			if errors.Is(err, ErrObjectGone) {
+				j.State, j.Note, j.LastError = journal.Removed, err.Error(), ""
+				log.Info("removed: the object was deleted before its COPY", "job_id", j.ID, "uri", j.URI(), "err", err)
+				continue
+			}
 			j.LastError = err.Error()
 			j.PermanentErrors++
 			if j.PermanentErrors >= e.opts.Retry.MaxAttempts {
@@ -188,8 +213,8 @@ func (e *Engine) resumeHeld(log *slog.Logger, fn func(*holds) []holdKey) {
 	}
 }
 
-// put writes jobs durably, then mirrors them in memory: finished jobs
-// (failed) leave memory, pending ones are updated.
+// put writes jobs durably, then mirrors them in memory: ended jobs
+// (failed, superseded, removed) leave memory, pending ones are updated.
 func (e *Engine) put(jobs []journal.Job) error {
 	if err := e.journal.Update(func(tx *journal.Tx) error {
 		for _, j := range jobs {
@@ -210,6 +235,10 @@ func (e *Engine) put(jobs []journal.Job) error {
 			delete(e.jobs, j.ID)
 			delete(e.readyAt, j.ID)
 			e.stats.failed(j.Target)
+		case journal.Superseded, journal.Removed:
+			delete(e.jobs, j.ID)
+			delete(e.readyAt, j.ID)
+			e.stats.ended(j.Target, j.State)
 		default:
 			job := j
 			if cur := e.jobs[j.ID]; cur != nil {

@@ -17,6 +17,8 @@ type Stats struct {
 	RowsSkipped     int64 // rows rejected under MAXERROR by COPYs that committed
 	Acked           int64
 	Failed          int64
+	Superseded      int64 // jobs not loaded because a newer version of their object loads
+	Removed         int64 // jobs not loaded because their object was deleted first
 	MessagesDeleted int64
 	TransientErrors int64 // COPYs that failed for their environment or statement, not an object
 	ReceiveErrors   int64
@@ -46,6 +48,8 @@ type TargetStats struct {
 	Rows        int64 // rows loaded (a batch's rows go to its first job's target)
 	RowsSkipped int64 // rows skipped under MAXERROR
 	Failed      int64 // jobs parked failed
+	Superseded  int64 // jobs superseded by a newer version of their object
+	Removed     int64 // jobs whose object was deleted before its COPY
 	// Latency is, per acked job, the time from its S3 event to the COMMIT
 	// that loaded it, in seconds (bounds LatencyBuckets).
 	Latency Histogram
@@ -130,6 +134,20 @@ func (s *Stats) failed(target string) {
 	s.Failed++
 	t := s.targetStats(target)
 	t.Failed++
+	s.setTarget(target, t)
+}
+
+// ended counts a job that ended superseded or removed.
+func (s *Stats) ended(target string, st journal.State) {
+	t := s.targetStats(target)
+	switch st {
+	case journal.Superseded:
+		s.Superseded++
+		t.Superseded++
+	case journal.Removed:
+		s.Removed++
+		t.Removed++
+	}
 	s.setTarget(target, t)
 }
 

@@ -36,6 +36,7 @@ func JobFor(rt config.Route, r sqsx.Record) journal.Job {
 		Target: rt.Name, Endpoint: rt.Redshift.Endpoint(), Schema: rt.Schema, Table: rt.Table,
 		SQLOption: rt.SQLOption, Region: rt.S3.Region, Manifest: rt.UseManifest, MaxFiles: rt.Batch.MaxFiles,
 		Bucket: r.Bucket, Key: r.Key, Version: r.Version(), Size: r.Size, EventTime: r.EventTime,
+		ETag: r.ETag, Sequencer: r.Sequencer,
 	}
 	if rt.Err != nil {
 		// The route cannot be loaded (e.g. a capture that yields no valid
@@ -107,6 +108,9 @@ func (e *Engine) Submit(ctx context.Context, jobs []journal.Job) (admitted, know
 			if !errors.Is(err, journal.ErrNotFound) {
 				return err
 			}
+			if err := e.arrive(tx, &c); err != nil {
+				return err
+			}
 			if err := tx.PutJob(c); err != nil {
 				return err
 			}
@@ -124,12 +128,15 @@ func (e *Engine) Submit(ctx context.Context, jobs []journal.Job) (admitted, know
 		return 0, 0, fmt.Errorf("%w: submit %d jobs: %w", ErrJournal, len(lookup), err)
 	}
 	for _, c := range added {
-		if c.State == journal.Failed {
+		switch c.State {
+		case journal.Failed:
 			e.log.Error("job failed: target cannot take this object", "job_id", c.ID, "target", c.Target, "uri", c.URI(), "err", c.LastError)
 			e.stats.failed(c.Target)
-			continue
+		case journal.Superseded:
+			e.superseded(c)
+		default:
+			e.schedule(c, now)
 		}
-		e.schedule(c, now)
 	}
 	for _, old := range stranded {
 		// The safeguard of register (intake.go): a pending job is always
@@ -165,7 +172,7 @@ func (e *Engine) schedule(j journal.Job, now time.Time) {
 // resolve routes a submitted job's object through the engine's config and
 // returns the job the config makes of it, which must have the submitted id.
 func (e *Engine) resolve(j journal.Job) (journal.Job, error) {
-	rec := sqsx.Record{Bucket: j.Bucket, Key: j.Key, Size: j.Size, VersionID: j.Version, EventTime: j.EventTime}
+	rec := sqsx.Record{Bucket: j.Bucket, Key: j.Key, Size: j.Size, VersionID: j.Version, EventTime: j.EventTime, ETag: j.ETag, Sequencer: j.Sequencer}
 	if j.Bucket != "" && j.Key != "" {
 		for _, rt := range e.router.Route(j.Bucket, j.Key) {
 			if rt.Discard {

@@ -18,10 +18,13 @@ import (
 // fields in the order of encodeJob, strings as uvarint length + bytes,
 // integers as varints, times as varint Unix nanoseconds (0 for the zero
 // time), the bool as one byte. A newer format gets a new codecVersion.
-// Format 3 appends SkippedRows; format 2 records (written before it) are
-// still read.
+// Format 3 appends SkippedRows, format 4 ETag, Sequencer and Note; records
+// of formats 2 and 3 (written before) are still read.
 
-const codecVersion = 3
+const codecVersion = 4
+
+// readable reports whether this build reads records of format v.
+func readable(v byte) bool { return v >= 2 && v <= codecVersion }
 
 // stateCode numbers the states for the stored form; 0 is never used.
 func stateCode(s State) byte {
@@ -36,6 +39,10 @@ func stateCode(s State) byte {
 		return 4
 	case Failed:
 		return 5
+	case Superseded:
+		return 6
+	case Removed:
+		return 7
 	}
 	return 0
 }
@@ -52,6 +59,10 @@ func stateOf(code byte) (State, bool) {
 		return Acked, true
 	case 5:
 		return Failed, true
+	case 6:
+		return Superseded, true
+	case 7:
+		return Removed, true
 	}
 	return "", false
 }
@@ -63,7 +74,8 @@ var errTruncated = errors.New("truncated or damaged job record")
 // encodeJob returns job's stored form.
 func encodeJob(job Job) []byte {
 	b := make([]byte, 0, 128+len(job.ID)+len(job.Target)+len(job.Endpoint)+len(job.Schema)+len(job.Table)+
-		len(job.SQLOption)+len(job.Region)+len(job.Bucket)+len(job.Key)+len(job.Version)+len(job.LastError)+len(job.BatchID))
+		len(job.SQLOption)+len(job.Region)+len(job.Bucket)+len(job.Key)+len(job.Version)+len(job.LastError)+len(job.BatchID)+
+		len(job.ETag)+len(job.Sequencer)+len(job.Note))
 	b = append(b, codecVersion, stateCode(job.State))
 	for _, s := range []string{job.ID, job.Target, job.Endpoint, job.Schema, job.Table, job.SQLOption, job.Region} {
 		b = appendString(b, s)
@@ -89,6 +101,9 @@ func encodeJob(job Job) []byte {
 		b = appendTime(b, t)
 	}
 	b = binary.AppendVarint(b, job.SkippedRows)
+	for _, s := range []string{job.ETag, job.Sequencer, job.Note} {
+		b = appendString(b, s)
+	}
 	return b
 }
 
@@ -98,7 +113,7 @@ func decodeJob(v []byte) (Job, error) {
 	if len(v) < 2 {
 		return job, errTruncated
 	}
-	if v[0] != codecVersion && v[0] != 2 {
+	if !readable(v[0]) {
 		return job, fmt.Errorf("unknown record format %d", v[0])
 	}
 	state, ok := stateOf(v[1])
@@ -129,6 +144,11 @@ func decodeJob(v []byte) (Job, error) {
 	if v[0] >= 3 {
 		job.SkippedRows = d.varint()
 	}
+	if v[0] >= 4 {
+		for _, p := range []*string{&job.ETag, &job.Sequencer, &job.Note} {
+			*p = d.string()
+		}
+	}
 	if d.err != nil {
 		return Job{}, d.err
 	}
@@ -141,7 +161,7 @@ func decodeJob(v []byte) (Job, error) {
 // storedState reads the state of a stored job without decoding the rest:
 // every transition needs it to move the job's index entry.
 func storedState(v []byte) (State, error) {
-	if len(v) < 2 || (v[0] != codecVersion && v[0] != 2) {
+	if len(v) < 2 || !readable(v[0]) {
 		return "", errTruncated
 	}
 	s, ok := stateOf(v[1])

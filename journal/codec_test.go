@@ -25,25 +25,39 @@ func fullJob() Job {
 		EventTime: at("2026-11-25T10:00:00.123456789Z"),
 		Attempts:  7, PermanentErrors: 3, LastError: "ERROR: bad\nline", NextAttempt: at("2026-11-25T10:05:00Z"),
 		Rows: -1, BatchID: "b-42", SkippedRows: 12,
+		ETag: "9b2cf535f27731c974343645a3985328", Sequencer: "0055AED6DCD90281E5", Note: "newer version seen",
 		Created: at("2026-11-25T09:59:59Z"), Updated: at("2026-11-25T10:00:01Z"), CopiedAt: at("2026-11-25T10:00:02.5Z"),
 	}
 }
 
-// Records of format 2, written before SkippedRows existed, still read.
-func TestCodecReadsFormat2(t *testing.T) {
+// Records of formats 2 (before SkippedRows) and 3 (before ETag, Sequencer
+// and Note) still read.
+func TestCodecReadsOlderFormats(t *testing.T) {
 	job := fullJob()
 	v := encodeJob(job)
-	old := append([]byte{2}, v[1:len(v)-1]...) // format 2: no trailing SkippedRows (12 is one varint byte)
-	got, err := decodeJob(old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	job.SkippedRows = 0
-	if !reflect.DeepEqual(got, job) {
-		t.Fatalf("format 2 record decoded as %+v", got)
-	}
-	if s, err := storedState(old); err != nil || s != job.State {
-		t.Fatalf("storedState of a format 2 record: %v %v", s, err)
+	tail := 3 + len(job.ETag) + len(job.Sequencer) + len(job.Note) // three one-byte lengths
+	v3 := append([]byte{3}, v[1:len(v)-tail]...)
+	v2 := append([]byte{2}, v3[1:len(v3)-1]...) // SkippedRows (12) is one varint byte
+	for _, c := range []struct {
+		format byte
+		rec    []byte
+		want   func(*Job)
+	}{
+		{3, v3, func(j *Job) { j.ETag, j.Sequencer, j.Note = "", "", "" }},
+		{2, v2, func(j *Job) { j.ETag, j.Sequencer, j.Note, j.SkippedRows = "", "", "", 0 }},
+	} {
+		got, err := decodeJob(c.rec)
+		if err != nil {
+			t.Fatalf("format %d: %v", c.format, err)
+		}
+		want := job
+		c.want(&want)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("format %d record decoded as %+v", c.format, got)
+		}
+		if s, err := storedState(c.rec); err != nil || s != job.State {
+			t.Fatalf("storedState of a format %d record: %v %v", c.format, s, err)
+		}
 	}
 }
 

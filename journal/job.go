@@ -21,10 +21,18 @@ const (
 	// Failed: parked for a person after a permanent error (see LastError).
 	// rin-journal requeue sends it back to Received.
 	Failed State = "failed"
+	// Superseded: not loaded because the object changed: a newer version of
+	// the key was seen (its event, or the object's bytes when rin checked
+	// them before the COPY), or the key was loaded already and the config
+	// skips rewrites. Note says which. Not an error: the newer version is
+	// what loads.
+	Superseded State = "superseded"
+	// Removed: not loaded because the object was deleted before its COPY.
+	Removed State = "removed"
 )
 
 // States lists every state, in the order people read them.
-var States = []State{Received, Copying, Copied, Acked, Failed}
+var States = []State{Received, Copying, Copied, Acked, Failed, Superseded, Removed}
 
 // Valid reports whether s is a known state.
 func (s State) Valid() bool {
@@ -38,6 +46,9 @@ func (s State) Valid() bool {
 
 // Pending reports whether a job in this state still needs rin to act.
 func (s State) Pending() bool { return s == Received || s == Copying || s == Copied }
+
+// Loaded reports whether a job in this state was loaded into its table.
+func (s State) Loaded() bool { return s == Copied || s == Acked }
 
 // Job is one object to be loaded into one table.
 type Job struct {
@@ -64,6 +75,12 @@ type Job struct {
 	Version   string    `json:"version,omitempty"`
 	Size      int64     `json:"size,omitempty"`
 	EventTime time.Time `json:"event_time,omitempty"`
+	// ETag and Sequencer are the event's: the eTag says which bytes the
+	// event is about (rin checks it before the COPY, so that an event does
+	// not load a later version's bytes), the sequencer orders the events of
+	// one key (the newest wins).
+	ETag      string `json:"etag,omitempty"`
+	Sequencer string `json:"sequencer,omitempty"`
 
 	Attempts int `json:"attempts"`
 	// PermanentErrors counts attempts that failed with a permanent error;
@@ -77,6 +94,8 @@ type Job struct {
 	// in a COPY that committed (stl_load_errors has them).
 	SkippedRows int64  `json:"skipped_rows,omitempty"`
 	BatchID     string `json:"batch_id,omitempty"`
+	// Note says why a job ended superseded or removed.
+	Note string `json:"note,omitempty"`
 
 	Created  time.Time `json:"created"`
 	Updated  time.Time `json:"updated"`

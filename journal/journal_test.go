@@ -28,15 +28,15 @@ func testJob(id string, s State) Job {
 
 func TestPutJobKeepsStateIndex(t *testing.T) {
 	j, _ := open(t)
-	must(t, j.Update(func(tx *Tx) error { return tx.PutJob(testJob("a", Received)) }))
-	must(t, j.Update(func(tx *Tx) error { return tx.PutJob(testJob("b", Received)) }))
+	must(t, j.Update(func(tx *Tx) error { return tx.PutJobVia(testJob("a", Received)) }))
+	must(t, j.Update(func(tx *Tx) error { return tx.PutJobVia(testJob("b", Received)) }))
 	must(t, j.Update(func(tx *Tx) error {
 		job, err := tx.Job("a")
 		if err != nil {
 			return err
 		}
 		job.State = Copying
-		return tx.PutJob(job)
+		return tx.PutJobVia(job)
 	}))
 	must(t, j.View(func(tx *Tx) error {
 		var got []string
@@ -88,7 +88,7 @@ func TestSurvivesReopen(t *testing.T) {
 		if err := tx.PutMessage(Message{ID: "m1", ReceiptHandle: "h", Jobs: []string{"a"}}); err != nil {
 			return err
 		}
-		return tx.PutJob(testJob("a", Copying))
+		return tx.PutJobVia(testJob("a", Copying))
 	}))
 	must(t, j.Close())
 	j, err = Open(path, Options{})
@@ -155,14 +155,14 @@ func TestForgetAndRequeue(t *testing.T) {
 	j.SetClock(func() time.Time { return old })
 	must(t, j.Update(func(tx *Tx) error {
 		for _, job := range []Job{testJob("old", Acked), testJob("f", Failed)} {
-			if err := tx.PutJob(job); err != nil {
+			if err := tx.PutJobVia(job); err != nil {
 				return err
 			}
 		}
 		return nil
 	}))
 	j.SetClock(time.Now)
-	must(t, j.Update(func(tx *Tx) error { return tx.PutJob(testJob("new", Acked)) }))
+	must(t, j.Update(func(tx *Tx) error { return tx.PutJobVia(testJob("new", Acked)) }))
 	var n int
 	must(t, j.Update(func(tx *Tx) (err error) { n, err = tx.Forget(time.Now().Add(-24 * time.Hour)); return err }))
 	if n != 1 {
@@ -188,7 +188,7 @@ func TestForgetAndRequeue(t *testing.T) {
 
 func TestCheckFindsIndexDrift(t *testing.T) {
 	j, _ := open(t)
-	must(t, j.Update(func(tx *Tx) error { return tx.PutJob(testJob("a", Received)) }))
+	must(t, j.Update(func(tx *Tx) error { return tx.PutJobVia(testJob("a", Received)) }))
 	// Damage the index behind the journal's back.
 	must(t, j.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketIndex).Delete(indexKey(Received, tx.Bucket(bucketIDs).Get([]byte("a"))))
@@ -204,7 +204,7 @@ func TestCompact(t *testing.T) {
 	j, path := open(t)
 	for i := 0; i < 200; i++ {
 		id := string(rune('a'+i%26)) + strings.Repeat("x", i)
-		must(t, j.Update(func(tx *Tx) error { return tx.PutJob(testJob(id, Acked)) }))
+		must(t, j.Update(func(tx *Tx) error { return tx.PutJobVia(testJob(id, Acked)) }))
 	}
 	must(t, j.Update(func(tx *Tx) error { _, err := tx.Forget(time.Now().Add(time.Hour)); return err }))
 	j.Close()

@@ -47,7 +47,9 @@ func TestBatchTransitionsStayLocal(t *testing.T) {
 	old := jobs[:10000]
 	admit(old)
 	for lo := 0; lo < len(old); lo += 1000 {
-		move(old[lo:lo+1000], Acked)
+		for _, s := range []State{Copying, Copied, Acked} {
+			move(old[lo:lo+1000], s)
+		}
 	}
 
 	// A backlog of 5,000 arrives; then batches of 1,000 go through.

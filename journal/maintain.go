@@ -10,18 +10,25 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Forget drops acked jobs last updated before cutoff and returns how many.
-// Acked jobs are the dedupe memory: once forgotten, a redelivery of the same
-// S3 event older than cutoff would be journaled as new (the Redshift ledger,
-// when enabled, still stops it from loading twice).
+// Forget drops ended jobs (acked, superseded, removed) last updated before
+// cutoff, and the key records as old, and returns how many jobs. Ended jobs
+// are the dedupe memory: once forgotten, a redelivery of the same S3 event
+// older than cutoff would be journaled as new (the Redshift ledger, when
+// enabled, still stops it from loading twice). Failed jobs wait for a
+// person and are never forgotten.
 func (t *Tx) Forget(cutoff time.Time) (int, error) {
 	var ids []string
-	if err := t.ForEachJob(Acked, func(j Job) error {
-		if j.Updated.Before(cutoff) {
-			ids = append(ids, j.ID)
+	for _, s := range []State{Acked, Superseded, Removed} {
+		if err := t.ForEachJob(s, func(j Job) error {
+			if j.Updated.Before(cutoff) {
+				ids = append(ids, j.ID)
+			}
+			return nil
+		}); err != nil {
+			return 0, err
 		}
-		return nil
-	}); err != nil {
+	}
+	if _, err := t.forgetKeys(cutoff); err != nil {
 		return 0, err
 	}
 	for _, id := range ids {

@@ -52,7 +52,7 @@ func (j *Journal) migrate(from int) error {
 				if job.ID != string(k) {
 					return fmt.Errorf("job %s: %w: stored under key %s", job.ID, ErrCorrupt, k)
 				}
-				if err := t.putJob(job); err != nil {
+				if err := t.putJob(job, false); err != nil {
 					return fmt.Errorf("job %s: %w", k, err)
 				}
 				keys = append(keys, append([]byte(nil), k...))

@@ -74,11 +74,13 @@ func (t *Tx) PutJob(job Job) error {
 		job.Created = t.now
 	}
 	job.Updated = t.now
-	return t.putJob(job)
+	return t.putJob(job, true)
 }
 
-// putJob is PutJob without the time stamps.
-func (t *Tx) putJob(job Job) error {
+// putJob is PutJob without the time stamps. checked says whether the
+// transition from the stored state is checked (transitions.go); only the
+// schema upgrade, which copies jobs as they are, writes unchecked.
+func (t *Tx) putJob(job Job, checked bool) error {
 	if job.ID == "" || !job.State.Valid() {
 		return fmt.Errorf("journal: refusing job %q with state %q", job.ID, job.State)
 	}
@@ -96,12 +98,22 @@ func (t *Tx) putJob(job Job) error {
 		if err != nil {
 			return fmt.Errorf("job %s: %w: %w", job.ID, ErrCorrupt, err)
 		}
+		if checked {
+			if err := checkTransition(job.ID, prev, job.State); err != nil {
+				return err
+			}
+		}
 		if prev == job.State {
 			indexed = true
 		} else if err := idx.Delete(indexKey(prev, seq)); err != nil {
 			return err
 		}
 	} else {
+		if checked {
+			if err := checkTransition(job.ID, "", job.State); err != nil {
+				return err
+			}
+		}
 		n, err := jobs.NextSequence()
 		if err != nil {
 			return err

@@ -35,8 +35,28 @@ func classify(err error) error {
 	if !errors.As(err, &pe) {
 		return err // network and driver errors: the endpoint's (unmarked)
 	}
-	return fsm.WithScope(faultScope(string(pe.Code), pe.Message, pe.Detail), err)
+	scope := faultScope(string(pe.Code), pe.Message, pe.Detail)
+	return fsm.WithScope(scope, markGone(scope, pe.Message+"\n"+pe.Detail, err))
 }
+
+// markGone makes errors.Is(err, fsm.ErrObjectGone) hold when an object
+// fault is S3 saying a data file does not exist (NoSuchKey): its job ends
+// removed, not failed. The error's text is unchanged.
+func markGone(scope fsm.Scope, text string, err error) error {
+	if scope != fsm.ScopeObject || strings.Contains(strings.ToLower(text), "problem reading manifest file") {
+		return err
+	}
+	if m := s3ErrorRe.FindStringSubmatch(text); m != nil && m[2] == "NoSuchKey" {
+		return objectGone{err}
+	}
+	return err
+}
+
+// objectGone is an error that is fsm.ErrObjectGone besides itself.
+type objectGone struct{ error }
+
+func (g objectGone) Unwrap() error        { return g.error }
+func (g objectGone) Is(target error) bool { return target == fsm.ErrObjectGone }
 
 // faultScope is the scope of a failure Redshift reported with sqlstate
 // (empty from the Data API, which reports only text), message and detail.

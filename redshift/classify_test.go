@@ -157,3 +157,25 @@ func TestErrorContext(t *testing.T) {
 		t.Fatalf("context of a plain error: %q", got)
 	}
 }
+
+// A data file S3 no longer has is the object's absence (its job ends
+// removed); a vanished manifest, an access fault or a load error is not.
+func TestClassifyObjectGone(t *testing.T) {
+	for _, c := range []struct {
+		msg  string
+		gone bool
+	}{
+		{"S3ServiceException:The specified key does not exist.,Status 404,Error NoSuchKey,Rid 1,ExtRid 2,CanRetry 1", true},
+		{"Problem reading manifest file - S3ServiceException:The specified key does not exist.,Status 404,Error NoSuchKey,Rid 1,ExtRid 2,CanRetry 1", false},
+		{"S3ServiceException:Access Denied,Status 403,Error AccessDenied,Rid 1,ExtRid 2,CanRetry 1", false},
+		{"Load into table 't' failed.  Check 'stl_load_errors' system table for details.", false},
+	} {
+		err := classify(&pq.Error{Code: "XX000", Message: c.msg})
+		if got := errors.Is(err, fsm.ErrObjectGone); got != c.gone {
+			t.Errorf("%q: gone = %v, want %v", c.msg, got, c.gone)
+		}
+		if err.Error() != (&pq.Error{Code: "XX000", Message: c.msg}).Error() {
+			t.Errorf("classify changed the text: %q", err.Error())
+		}
+	}
+}

@@ -25,7 +25,8 @@ func classifyDataAPI(err error) error {
 	}
 	var se *statementError
 	if errors.As(err, &se) {
-		return fsm.WithScope(statementScope(se), err)
+		scope := statementScope(se)
+		return fsm.WithScope(scope, markGone(scope, se.message, err))
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {

@@ -147,3 +147,11 @@ func (r Regional) GuardStats() fsm.GuardStats {
 	}
 	return fsm.GuardStats{}
 }
+
+// GuardStats reports the guard waits of the Copier v wraps.
+func (v Versions) GuardStats() fsm.GuardStats {
+	if g, ok := v.Next.(fsm.GuardReporter); ok {
+		return g.GuardStats()
+	}
+	return fsm.GuardStats{}
+}

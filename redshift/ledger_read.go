@@ -63,12 +63,14 @@ type ledgerQuerier interface {
 	param(i int) string
 }
 
-// LedgerFor returns the reader of endpoint's ledger behind c — a Regional
-// or Dispatch wrapping a Copier (lib/pq) or a DataAPICopier — on their
-// connections.
+// LedgerFor returns the reader of endpoint's ledger behind c — a Regional,
+// Versions or Dispatch wrapping a Copier (lib/pq) or a DataAPICopier — on
+// their connections.
 func LedgerFor(c fsm.Copier, endpoint string) (*LedgerReader, error) {
 	switch c := c.(type) {
 	case Regional:
+		return LedgerFor(c.Next, endpoint)
+	case Versions:
 		return LedgerFor(c.Next, endpoint)
 	case Dispatch:
 		inner, ok := c[endpoint]

@@ -84,7 +84,7 @@ func TestStats(t *testing.T) {
 		t.Errorf("stats: %+v", st)
 	}
 	out := mustRun(t, "-journal", path, "stats", "-format", "table")
-	for _, want := range []string{"jobs:            8 (received 1, copying 1, copied 1, acked 3, failed 2)", "targets[1]", "most frequent errors", missingTable} {
+	for _, want := range []string{"jobs:            8 (received 1, copying 1, copied 1, acked 3, failed 2, superseded 0, removed 0)", "targets[1]", "most frequent errors", missingTable} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

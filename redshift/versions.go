@@ -1,0 +1,257 @@
+package redshift
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/rinhq/rin/config"
+	"github.com/rinhq/rin/fsm"
+	"github.com/rinhq/rin/journal"
+	"github.com/rinhq/rin/sqsx"
+)
+
+// Versions is the check, before each COPY, that every object of the batch
+// still holds the bytes its event announced. COPY reads a key's current
+// bytes, whatever event asked for them: without the check, the event of a
+// key's first version, still pending when the key is rewritten, would load
+// the second version's bytes, and the second version's own event would
+// load them again. See fsm/versions.go for the whole of the rules.
+//
+// In every mode it keeps one job per key in a batch, the newest by S3's
+// sequencer: a manifest never lists one URL twice. With overwrites: load
+// (the default) it then HEADs each object: one whose eTag or versionId is
+// no longer its event's is left out as superseded (its newer version loads
+// with its own event), one that is gone as removed.
+type Versions struct {
+	Next  fsm.Copier
+	Store ObjectStore // HEADs, in each bucket's region (a RegionalStore)
+	Mode  string      // config.Overwrites*; "" is OverwritesLoad
+	// Ledger, when set, reads an endpoint's ledger: a changed object whose
+	// job an earlier attempt may have loaded (its COPY's outcome unknown)
+	// is asked about, so that it ends loaded rather than superseded.
+	Ledger func(endpoint string) (*LedgerReader, error)
+	// Parallel bounds the HEADs in flight per batch (0: 16).
+	Parallel int
+}
+
+var _ fsm.Copier = Versions{}
+
+// Copy implements fsm.Copier.
+func (v Versions) Copy(ctx context.Context, b fsm.Batch) (fsm.Result, error) {
+	keep, superseded := newestPerKey(b.Jobs)
+	removed := map[string]string{}
+	if v.Mode == "" || v.Mode == config.OverwritesLoad {
+		var err error
+		if keep, err = v.check(ctx, keep, superseded, removed); err != nil {
+			return fsm.Result{}, err
+		}
+	}
+	if len(superseded)+len(removed) == 0 {
+		return v.Next.Copy(ctx, b)
+	}
+	loaded, err := v.loadedBefore(ctx, b, superseded, removed)
+	if err != nil {
+		return fsm.Result{}, err
+	}
+	res := fsm.Result{Skipped: map[string]bool{}}
+	if len(keep) > 0 {
+		b.Jobs = keep
+		if res, err = v.Next.Copy(ctx, b); err != nil {
+			return res, err
+		}
+		if res.Skipped == nil {
+			res.Skipped = map[string]bool{}
+		}
+	}
+	for id := range loaded {
+		res.Skipped[id] = true
+		delete(superseded, id)
+		delete(removed, id)
+	}
+	res.Superseded, res.Removed = superseded, removed
+	return res, nil
+}
+
+// newestPerKey keeps, of the jobs naming one object, the newest: the
+// greatest sequencer, else the latest event time, else the first. The
+// others are returned as superseded with a note.
+func newestPerKey(jobs []journal.Job) (keep []journal.Job, superseded map[string]string) {
+	superseded = map[string]string{}
+	best := map[string]int{} // URI → index in keep
+	for _, j := range jobs {
+		i, dup := best[j.URI()]
+		if !dup {
+			best[j.URI()] = len(keep)
+			keep = append(keep, j)
+			continue
+		}
+		old := keep[i]
+		if newer(j, old) {
+			keep[i] = j
+			old, j = j, old
+		}
+		superseded[j.ID] = fmt.Sprintf("a newer event of the same object (job %s) was in the same batch", old.ID)
+	}
+	if len(superseded) == 0 {
+		return jobs, superseded
+	}
+	return keep, superseded
+}
+
+// newer reports whether a's event is newer than b's (same key).
+func newer(a, b journal.Job) bool {
+	if a.Sequencer != "" && b.Sequencer != "" {
+		return sqsx.CompareSequencers(a.Sequencer, b.Sequencer) > 0
+	}
+	return a.EventTime.After(b.EventTime)
+}
+
+// check HEADs each job's object and returns the jobs whose object still
+// holds their event's bytes, adding the others to superseded or removed.
+// Jobs whose event named no eTag or version cannot be checked and load.
+// A HEAD that fails for another reason than the object's absence fails the
+// batch, scoped as rin's own S3 calls are (access → the bucket is held).
+func (v Versions) check(ctx context.Context, jobs []journal.Job, superseded, removed map[string]string) ([]journal.Job, error) {
+	type verdict struct {
+		state journal.State // Received: load it
+		note  string
+		size  int64
+		err   error
+	}
+	out := make([]verdict, len(jobs))
+	par := v.Parallel
+	if par <= 0 {
+		par = 16
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(par, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				st, note, size, err := v.head(ctx, jobs[i])
+				out[i] = verdict{st, note, size, err}
+				if err != nil {
+					cancel()
+				}
+			}
+		}()
+	}
+feed:
+	for i := range jobs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	for _, vd := range out {
+		if vd.err != nil {
+			return nil, vd.err
+		}
+	}
+	var keep []journal.Job
+	for i, j := range jobs {
+		vd := out[i]
+		switch {
+		case vd.state == "": // not asked: the batch's context ended
+			return nil, context.Cause(ctx)
+		case vd.state == journal.Superseded:
+			superseded[j.ID] = vd.note
+		case vd.state == journal.Removed:
+			removed[j.ID] = vd.note
+		default:
+			if j.Size == 0 {
+				j.Size = vd.size
+			}
+			keep = append(keep, j)
+		}
+	}
+	return keep, nil
+}
+
+// head judges one job by a HEAD of its object.
+func (v Versions) head(ctx context.Context, j journal.Job) (journal.State, string, int64, error) {
+	versionID := j.Version != "" && j.Version != j.ETag && j.Version != j.Sequencer
+	if j.ETag == "" && !versionID {
+		return journal.Received, "", 0, nil
+	}
+	out, err := v.Store.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(j.Bucket), Key: aws.String(j.Key)})
+	if err != nil {
+		if notFound(err) {
+			return journal.Removed, "the object was deleted before its COPY (HEAD: 404 Not Found)", 0, nil
+		}
+		return "", "", 0, s3Fault(fmt.Errorf("check %s before its COPY (HEAD; rin needs s3:GetObject, or set overwrites: unchecked): %w", j.URI(), err))
+	}
+	size := aws.ToInt64(out.ContentLength)
+	if versionID && aws.ToString(out.VersionId) != "" && aws.ToString(out.VersionId) != j.Version {
+		return journal.Superseded, fmt.Sprintf("the key now holds version %s, written %s; its own event loads it", aws.ToString(out.VersionId), lastModified(out)), size, nil
+	}
+	if etag := strings.Trim(aws.ToString(out.ETag), `"`); j.ETag != "" && etag != "" && etag != j.ETag {
+		return journal.Superseded, fmt.Sprintf("the key now holds other bytes (eTag %s, written %s); their own event loads them", etag, lastModified(out)), size, nil
+	}
+	return journal.Received, "", size, nil
+}
+
+func lastModified(out *s3.HeadObjectOutput) string {
+	if out.LastModified == nil {
+		return "at an unknown time"
+	}
+	return out.LastModified.UTC().Format("2006-01-02T15:04:05Z")
+}
+
+// notFound reports a HEAD's 404: no such key, or a delete marker on top.
+func notFound(err error) bool {
+	var nf *types.NotFound
+	var nk *types.NoSuchKey
+	if errors.As(err, &nf) || errors.As(err, &nk) {
+		return true
+	}
+	var ae smithy.APIError
+	return errors.As(err, &ae) && (ae.ErrorCode() == "NotFound" || ae.ErrorCode() == "NoSuchKey")
+}
+
+// loadedBefore asks the ledger about changed or removed jobs that an
+// earlier attempt may have loaded: their COPY may have committed with the
+// old bytes before the key changed.
+func (v Versions) loadedBefore(ctx context.Context, b fsm.Batch, superseded, removed map[string]string) (map[string]bool, error) {
+	if v.Ledger == nil {
+		return nil, nil
+	}
+	var ask []journal.Job
+	for _, j := range b.Jobs {
+		_, s := superseded[j.ID]
+		_, r := removed[j.ID]
+		if (s || r) && j.Attempts > 1 {
+			ask = append(ask, j)
+		}
+	}
+	if len(ask) == 0 {
+		return nil, nil
+	}
+	l, err := v.Ledger(b.Dest.Endpoint)
+	if errors.Is(err, ErrNoLedger) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	got, err := l.LoadedJobs(ctx, ask)
+	if err != nil {
+		return nil, ledgerFault(fmt.Errorf("ask the ledger about %d changed objects: %w", len(ask), err))
+	}
+	return got, nil
+}
