@@ -84,6 +84,8 @@ func newCollector(counter *jobCounter, eng Engine, version string, log *slog.Log
 			perTarget("rin_rows_loaded_total", "Rows loaded by COPY, by target.", func(t fsm.TargetStats) int64 { return t.Rows }),
 			perTarget("rin_rows_skipped_total", "Rows Redshift rejected under MAXERROR in COPYs that committed (partial loads; see stl_load_errors), by target.", func(t fsm.TargetStats) int64 { return t.RowsSkipped }),
 			perTarget("rin_jobs_failed_total", "Jobs parked as failed, by target.", func(t fsm.TargetStats) int64 { return t.Failed }),
+			perTarget("rin_jobs_superseded_total", "Jobs not loaded because a newer version of their object loads instead (overwrites), by target.", func(t fsm.TargetStats) int64 { return t.Superseded }),
+			perTarget("rin_jobs_removed_total", "Jobs not loaded because their object was deleted before its COPY, by target.", func(t fsm.TargetStats) int64 { return t.Removed }),
 		},
 		pendingJobs:   desc("rin_pending_jobs", "Jobs the engine holds as pending."),
 		oldestMessage: desc("rin_oldest_message_age_seconds", "Age (since SQS's SentTimestamp) of the oldest message rin holds undeleted; 0 when none."),

@@ -19,12 +19,15 @@ type Record struct {
 	Bucket      string        `json:"bucket"`
 	Key         string        `json:"key"`
 	Version     string        `json:"version"`
+	ETag        string        `json:"etag,omitempty"`
+	Sequencer   string        `json:"sequencer,omitempty"`
 	Size        int64         `json:"size"`
 	Endpoint    string        `json:"endpoint"`
 	Schema      string        `json:"schema"`
 	Table       string        `json:"table"`
 	Attempts    int           `json:"attempts"`
 	LastError   string        `json:"last_error"`
+	Note        string        `json:"note,omitempty"` // why it ended superseded or removed
 	NextAttempt *time.Time    `json:"next_attempt"`
 	Rows        int64         `json:"rows"`
 	SkippedRows int64         `json:"skipped_rows"` // rows of this object skipped under MAXERROR
@@ -39,9 +42,9 @@ type Record struct {
 func NewRecord(j journal.Job) Record {
 	return Record{
 		ID: j.ID, State: j.State, Target: j.Target, URI: j.URI(),
-		Bucket: j.Bucket, Key: j.Key, Version: j.Version, Size: j.Size,
+		Bucket: j.Bucket, Key: j.Key, Version: j.Version, ETag: j.ETag, Sequencer: j.Sequencer, Size: j.Size,
 		Endpoint: j.Endpoint, Schema: j.Schema, Table: j.Table,
-		Attempts: j.Attempts, LastError: j.LastError, NextAttempt: timePtr(j.NextAttempt),
+		Attempts: j.Attempts, LastError: j.LastError, Note: j.Note, NextAttempt: timePtr(j.NextAttempt),
 		Rows: j.Rows, SkippedRows: j.SkippedRows, BatchID: j.BatchID, EventTime: timePtr(j.EventTime),
 		Created: j.Created, Updated: j.Updated, CopiedAt: timePtr(j.CopiedAt),
 	}

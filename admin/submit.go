@@ -37,6 +37,8 @@ type JobStatus struct {
 	URI       string        `json:"uri"`
 	Attempts  int           `json:"attempts"`
 	LastError string        `json:"last_error,omitempty"`
+	// Note says why a job ended superseded or removed.
+	Note string `json:"note,omitempty"`
 	// Held names the scope an environment fault holds the job behind, as
 	// /healthz lists it ("table postgres://…/s.t"); empty when none.
 	Held string `json:"held,omitempty"`
@@ -79,7 +81,7 @@ func (l *Local) Lookup(ctx context.Context, ids []string) ([]JobStatus, error) {
 			if err != nil {
 				continue // unknown (ErrNotFound) or unreadable: not known here
 			}
-			s := JobStatus{ID: j.ID, State: j.State, Target: j.Target, URI: j.URI(), Attempts: j.Attempts, LastError: j.LastError}
+			s := JobStatus{ID: j.ID, State: j.State, Target: j.Target, URI: j.URI(), Attempts: j.Attempts, LastError: j.LastError, Note: j.Note}
 			if j.State == journal.Received {
 				if on := fsm.HoldsOn(holds, j); len(on) > 0 {
 					s.Held = on[0].Scope + " " + on[0].Name

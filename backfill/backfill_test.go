@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -76,13 +77,14 @@ func TestListVersions(t *testing.T) {
 // nothing.
 func TestRunSortsSubmitsAndFollows(t *testing.T) {
 	f := &fakeS3{}
-	for _, k := range []string{"in/acked", "in/ledger", "in/pending", "in/failed", "in/new1", "in/new2", "other/x", "skip/y"} {
+	for _, k := range []string{"in/acked", "in/ledger", "in/pending", "in/failed", "in/new1", "in/new2", "in/rewritten", "other/x", "skip/y"} {
 		f.put(k, "e-"+k, t0)
 	}
 	sink := newFakeSink()
 	sink.set(jobOf(t, "in/acked", "e-in/acked"), journal.Acked, "", true)
 	sink.set(jobOf(t, "in/pending", "e-in/pending"), journal.Received, "", false)
 	sink.set(jobOf(t, "in/failed", "e-in/failed"), journal.Failed, "", true)
+	sink.set(jobOf(t, "in/rewritten", "e-in/rewritten"), journal.Superseded, "", true)
 	ledger := &fakeLedger{ids: map[string]bool{jobOf(t, "in/ledger", "e-in/ledger").ID: true}}
 	opts := Options{
 		Sources: []Source{{Bucket: "b"}}, S3: f, Router: testRouter(t), Sink: sink,
@@ -106,11 +108,11 @@ func TestRunSortsSubmitsAndFollows(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := sum.targets["targets[1]"]
-	if got := fmt.Sprint(ts.counts); got != "[2 3 0 0 0 1]" { // already, loaded, would, pending, held, failed
-		t.Fatalf("counts %s; want 2 already (journal, ledger), 3 loaded (2 new, 1 followed), 1 failed", got)
+	if got := fmt.Sprint(ts.counts); got != "[2 3 0 0 0 1 1]" { // already, loaded, would, pending, held, failed, changed
+		t.Fatalf("counts %s; want 2 already (journal, ledger), 3 loaded (2 new, 1 followed), 1 failed, 1 changed (superseded)", got)
 	}
-	if sum.Objects != 8 || sum.Unrouted != 1 || sum.Discarded != 1 || sum.Complete() {
-		t.Fatalf("summary %+v; want 8 objects, 1 unrouted, 1 discarded, incomplete (a failed job)", sum)
+	if sum.Objects != 9 || sum.Unrouted != 1 || sum.Discarded != 1 || sum.Complete() {
+		t.Fatalf("summary %+v; want 9 objects, 1 unrouted, 1 discarded, incomplete (a failed job)", sum)
 	}
 	if len(sink.submitted) != 1 || len(sink.submitted[0]) != 2 {
 		t.Fatalf("submitted %v; want the 2 new jobs once", sink.submitted)
@@ -119,7 +121,7 @@ func TestRunSortsSubmitsAndFollows(t *testing.T) {
 		t.Fatalf("last progress %+v", last)
 	}
 	var out bytes.Buffer
-	if err := sum.Write(&out); err != nil || !strings.Contains(out.String(), "failed  s3://b/in/failed") {
+	if err := sum.Write(&out); err != nil || !regexp.MustCompile(`failed +s3://b/in/failed`).MatchString(out.String()) {
 		t.Fatalf("summary table:\n%s", out.String())
 	}
 

@@ -259,6 +259,8 @@ func (r *reconciler) why(j journal.Job) (reason, detail string) {
 		switch rec.State {
 		case journal.Failed:
 			return ReasonFailed, fmt.Sprintf("%d attempts: %s", rec.Attempts, rec.LastError)
+		case journal.Superseded, journal.Removed:
+			return ReasonSuperseded, fmt.Sprintf("%s: %s", rec.State, rec.Note)
 		case journal.Received:
 			if on := fsm.HoldsOn(r.o.Holds, j); len(on) > 0 {
 				return ReasonHeld, on[0].Scope + " " + on[0].Name + ": " + on[0].LastError

@@ -216,6 +216,8 @@ func (r *runner) sort(ctx context.Context, jobs []journal.Job) ([]journal.Job, e
 			r.sum.add(j, outAlready, "")
 		case s.State == journal.Failed:
 			r.sum.add(j, outFailed, s.LastError)
+		case s.State == journal.Superseded || s.State == journal.Removed:
+			r.sum.add(j, outChanged, s.Note)
 		case r.o.DryRun:
 			r.sum.add(j, outPending, pendingWhy(s))
 		default:
@@ -303,6 +305,8 @@ func (r *runner) poll(ctx context.Context) error {
 			r.settle(j, outLoaded, "")
 		case s.State == journal.Failed:
 			r.settle(j, outFailed, s.LastError)
+		case s.State == journal.Superseded || s.State == journal.Removed:
+			r.settle(j, outChanged, s.Note)
 		case s.Held != "":
 			r.held[j.ID] = s.Held + ": " + s.LastError
 		default:

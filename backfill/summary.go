@@ -23,6 +23,7 @@ const (
 	outPending                  // still pending in rin when the run stopped
 	outHeld                     // pending behind a held scope when the run stopped
 	outFailed                   // parked failed (or its target cannot take it)
+	outChanged                  // superseded or removed: the object changed or went away since it was listed
 	nOutcomes
 )
 
@@ -127,6 +128,7 @@ func (s *Summary) MarshalJSON() ([]byte, error) {
 		Pending   int         `json:"pending"`
 		Held      int         `json:"held"`
 		Failed    int         `json:"failed"`
+		Changed   int         `json:"changed"`
 		NotLoaded []NotLoaded `json:"not_loaded"`
 	}
 	out := struct {
@@ -144,7 +146,8 @@ func (s *Summary) MarshalJSON() ([]byte, error) {
 		Skipped: s.Skipped, OutOfRange: s.OutOfRange, Targets: []target{}, NotLoaded: s.NotLoaded(), Complete: s.Complete()}
 	for _, t := range s.Targets() {
 		tg := target{Target: t.Target, Already: t.counts[outAlready], Loaded: t.counts[outLoaded], WouldLoad: t.counts[outWouldLoad],
-			Pending: t.counts[outPending], Held: t.counts[outHeld], Failed: t.counts[outFailed], NotLoaded: t.NotLoaded}
+			Pending: t.counts[outPending], Held: t.counts[outHeld], Failed: t.counts[outFailed],
+			Changed: t.counts[outChanged], NotLoaded: t.NotLoaded}
 		for _, n := range t.counts {
 			tg.Jobs += n
 		}
@@ -161,7 +164,7 @@ func (s *Summary) MarshalJSON() ([]byte, error) {
 }
 
 func (o outcome) String() string {
-	return [...]string{"already loaded", "loaded", "would load", "pending", "held", "failed"}[o]
+	return [...]string{"already loaded", "loaded", "would load", "pending", "held", "failed", "changed"}[o]
 }
 
 // Write prints the summary for people: a table per target, then the
@@ -186,7 +189,7 @@ func (s *Summary) Write(w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "TARGET\tTABLE\tJOBS\tALREADY\t%s\tPENDING\tHELD\tFAILED\n", strings.ToUpper(verb))
+	fmt.Fprintf(tw, "TARGET\tTABLE\tJOBS\tALREADY\t%s\tPENDING\tHELD\tFAILED\tCHANGED\n", strings.ToUpper(verb))
 	for _, t := range s.Targets() {
 		now := t.counts[outLoaded]
 		if s.DryRun {
@@ -196,8 +199,8 @@ func (s *Summary) Write(w io.Writer) error {
 		for _, n := range t.counts {
 			total += n
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", t.Target, t.tables(), total, t.counts[outAlready], now,
-			t.counts[outPending], t.counts[outHeld], t.counts[outFailed])
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", t.Target, t.tables(), total, t.counts[outAlready], now,
+			t.counts[outPending], t.counts[outHeld], t.counts[outFailed], t.counts[outChanged])
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -206,7 +209,7 @@ func (s *Summary) Write(w io.Writer) error {
 		if len(t.NotLoaded) == 0 {
 			continue
 		}
-		n := t.counts[outPending] + t.counts[outHeld] + t.counts[outFailed]
+		n := t.counts[outPending] + t.counts[outHeld] + t.counts[outFailed] + t.counts[outChanged]
 		fmt.Fprintf(w, "\n%s: %d not loaded", t.Target, n)
 		if n > len(t.NotLoaded) {
 			fmt.Fprintf(w, " (first %d)", len(t.NotLoaded))
@@ -219,6 +222,9 @@ func (s *Summary) Write(w io.Writer) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+	}
+	if s.total(outChanged) > 0 {
+		fmt.Fprintln(w, "\nchanged: objects rewritten or deleted since they were listed (superseded or removed in the journal); a rewritten one loads with its own event, or with the next backfill")
 	}
 	if s.total(outFailed) > 0 {
 		fmt.Fprintln(w, "\nfailed jobs stay parked: fix the cause, then `rin-journal requeue -all-failed` (rin loads them; backfill again to follow)")

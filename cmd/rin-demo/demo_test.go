@@ -59,7 +59,7 @@ func checkSummary(t *testing.T, printed string) {
 	}
 	for _, want := range []string{
 		"Expecting 27 objects",
-		"Journal: 27 jobs (received 0, copying 0, copied 0, acked 27, failed 0) ✔",
+		"Journal: 27 jobs (received 0, copying 0, copied 0, acked 27, failed 0, superseded 0, removed 0) ✔",
 		"discard target: 3 objects under tmp/ matched, 0 jobs ✔",
 		"1 duplicates (not loaded again)",
 		"27/27 objects loaded",
