@@ -55,8 +55,8 @@ func newCopier(cfg *config.Config, ac aws.Config, log *slog.Logger) (fsm.Copier,
 		closeAll = func() { pq.Close(); data.Close() }
 	}
 	clusters := cfg.Endpoints()
-	versions := redshift.Versions{Next: copier, Store: store, Mode: cfg.Overwrites,
-		Ledger: func(endpoint string) (*redshift.LedgerReader, error) { return redshift.LedgerFor(copier, endpoint) }}
+	versions := redshift.NewVersions(copier, store, cfg.Overwrites,
+		func(endpoint string) (*redshift.LedgerReader, error) { return redshift.LedgerFor(copier, endpoint) })
 	regional := redshift.Regional{Next: versions, Regions: regions, ClusterRegion: func(endpoint string) string {
 		for _, r := range clusters {
 			if r.Endpoint() == endpoint {

@@ -191,6 +191,9 @@ func benchOnce(b *testing.B, c benchCase, receivers, run int) benchResult {
 	// rin's defaults, but for max_files and the receivers under test.
 	extra := fmt.Sprintf("batch:\n  max_files: %d\n  max_age: %s\nreceive:\n  receivers: %d\n  wait_time: %s\n  visibility_timeout: %s\nretry:\n  max_attempts: %d\nledger:\n  schema: %s\n",
 		maxFiles, config.DefaultBatchMaxAge, receivers, config.DefaultWaitTime, config.DefaultVisibility, config.DefaultRetryMaxAttempts, e.schema)
+	if ow := os.Getenv("RIN_BENCH_OVERWRITES"); ow != "" { // the HEAD before each COPY costs; compare load with unchecked
+		extra += "overwrites: " + ow + "\n"
+	}
 	cfg := e.writeConfig("config.yaml", "  - redshift: {table: bench}\n    s3: {key_prefix: obj/}\n", extra)
 
 	sim := st.Redshift()

@@ -192,3 +192,15 @@ func ClusterRegionOf(host, fallback string) string {
 	}
 	return fallback
 }
+
+// ListObjectsV2 lists on the bucket's regional client, when that client
+// can list (objectLister).
+func (s *RegionalStore) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	return regional(ctx, s, in.Bucket, func(c ObjectStore) (*s3.ListObjectsV2Output, error) {
+		l, ok := c.(objectLister)
+		if !ok {
+			return nil, errNoList
+		}
+		return l.ListObjectsV2(ctx, in, opts...)
+	})
+}

@@ -40,6 +40,8 @@ type Versions struct {
 	Ledger func(endpoint string) (*LedgerReader, error)
 	// Parallel bounds the HEADs in flight per batch (0: 16).
 	Parallel int
+
+	denied *listDenied // buckets rin may not list (NewVersions)
 }
 
 var _ fsm.Copier = Versions{}
@@ -114,19 +116,60 @@ func newer(a, b journal.Job) bool {
 	return a.EventTime.After(b.EventTime)
 }
 
-// check HEADs each job's object and returns the jobs whose object still
-// holds their event's bytes, adding the others to superseded or removed.
-// Jobs whose event named no eTag or version cannot be checked and load.
-// A HEAD that fails for another reason than the object's absence fails the
-// batch, scoped as rin's own S3 calls are (access → the bucket is held).
+// verdict is what the check found of one job's object.
+type verdict struct {
+	state journal.State // Received: load it; "": not judged
+	note  string
+	size  int64
+	err   error
+}
+
+// check returns the jobs whose object still holds their event's bytes,
+// adding the others to superseded or removed. Jobs whose event named no
+// eTag or version cannot be checked and load. Objects of unversioned jobs
+// are judged from a listing of their key range where the store can list
+// (one request per 1,000 keys instead of a HEAD each: listed); the rest,
+// and versioned jobs (the listing has no versionIds), by a HEAD each. A
+// request that fails for another reason than the object's absence fails
+// the batch, scoped as rin's own S3 calls are (access → the bucket is
+// held).
 func (v Versions) check(ctx context.Context, jobs []journal.Job, superseded, removed map[string]string) ([]journal.Job, error) {
-	type verdict struct {
-		state journal.State // Received: load it
-		note  string
-		size  int64
-		err   error
-	}
 	out := make([]verdict, len(jobs))
+	if err := v.listed(ctx, jobs, out); err != nil {
+		return nil, err
+	}
+	if err := v.headAll(ctx, jobs, out); err != nil {
+		return nil, err
+	}
+	var keep []journal.Job
+	for i, j := range jobs {
+		vd := out[i]
+		switch vd.state {
+		case journal.Superseded:
+			superseded[j.ID] = vd.note
+		case journal.Removed:
+			removed[j.ID] = vd.note
+		default:
+			if j.Size == 0 {
+				j.Size = vd.size
+			}
+			keep = append(keep, j)
+		}
+	}
+	return keep, nil
+}
+
+// headAll judges by a HEAD each job that out has not judged yet.
+func (v Versions) headAll(ctx context.Context, jobs []journal.Job, out []verdict) error {
+	var todo []int
+	for i := range jobs {
+		if out[i].state == "" {
+			todo = append(todo, i)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
 	par := v.Parallel
 	if par <= 0 {
 		par = 16
@@ -135,7 +178,7 @@ func (v Versions) check(ctx context.Context, jobs []journal.Job, superseded, rem
 	defer cancel()
 	var wg sync.WaitGroup
 	next := make(chan int)
-	for range min(par, len(jobs)) {
+	for range min(par, len(todo)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -149,7 +192,7 @@ func (v Versions) check(ctx context.Context, jobs []journal.Job, superseded, rem
 		}()
 	}
 feed:
-	for i := range jobs {
+	for _, i := range todo {
 		select {
 		case next <- i:
 		case <-ctx.Done():
@@ -158,35 +201,22 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	for _, vd := range out {
-		if vd.err != nil {
-			return nil, vd.err
+	for _, i := range todo {
+		if out[i].err != nil {
+			return out[i].err
 		}
 	}
-	var keep []journal.Job
-	for i, j := range jobs {
-		vd := out[i]
-		switch {
-		case vd.state == "": // not asked: the batch's context ended
-			return nil, context.Cause(ctx)
-		case vd.state == journal.Superseded:
-			superseded[j.ID] = vd.note
-		case vd.state == journal.Removed:
-			removed[j.ID] = vd.note
-		default:
-			if j.Size == 0 {
-				j.Size = vd.size
-			}
-			keep = append(keep, j)
+	for _, i := range todo {
+		if out[i].state == "" { // not asked: the batch's context ended
+			return context.Cause(ctx)
 		}
 	}
-	return keep, nil
+	return nil
 }
 
 // head judges one job by a HEAD of its object.
 func (v Versions) head(ctx context.Context, j journal.Job) (journal.State, string, int64, error) {
-	versionID := j.Version != "" && j.Version != j.ETag && j.Version != j.Sequencer
-	if j.ETag == "" && !versionID {
+	if j.ETag == "" && !hasVersionID(j) {
 		return journal.Received, "", 0, nil
 	}
 	out, err := v.Store.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(j.Bucket), Key: aws.String(j.Key)})
@@ -196,21 +226,8 @@ func (v Versions) head(ctx context.Context, j journal.Job) (journal.State, strin
 		}
 		return "", "", 0, s3Fault(fmt.Errorf("check %s before its COPY (HEAD; rin needs s3:GetObject, or set overwrites: unchecked): %w", j.URI(), err))
 	}
-	size := aws.ToInt64(out.ContentLength)
-	if versionID && aws.ToString(out.VersionId) != "" && aws.ToString(out.VersionId) != j.Version {
-		return journal.Superseded, fmt.Sprintf("the key now holds version %s, written %s; its own event loads it", aws.ToString(out.VersionId), lastModified(out)), size, nil
-	}
-	if etag := strings.Trim(aws.ToString(out.ETag), `"`); j.ETag != "" && etag != "" && etag != j.ETag {
-		return journal.Superseded, fmt.Sprintf("the key now holds other bytes (eTag %s, written %s); their own event loads them", etag, lastModified(out)), size, nil
-	}
-	return journal.Received, "", size, nil
-}
-
-func lastModified(out *s3.HeadObjectOutput) string {
-	if out.LastModified == nil {
-		return "at an unknown time"
-	}
-	return out.LastModified.UTC().Format("2006-01-02T15:04:05Z")
+	vd := judge(j, strings.Trim(aws.ToString(out.ETag), `"`), aws.ToString(out.VersionId), aws.ToInt64(out.ContentLength), out.LastModified)
+	return vd.state, vd.note, vd.size, nil
 }
 
 // notFound reports a HEAD's 404: no such key, or a delete marker on top.
