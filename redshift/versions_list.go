@@ -80,7 +80,11 @@ func (v Versions) listed(ctx context.Context, jobs []journal.Job, out []verdict)
 		}
 		sort.Slice(idx, func(a, b int) bool { return jobs[idx[a]].Key < jobs[idx[b]].Key })
 		lo, hi := jobs[idx[0]].Key, jobs[idx[len(idx)-1]].Key
-		found, complete, err := listRange(ctx, l, bucket, lo, hi, len(idx)/1000+3)
+		want := make(map[string]bool, len(idx))
+		for _, i := range idx {
+			want[jobs[i].Key] = true
+		}
+		found, complete, err := listRange(ctx, l, bucket, lo, hi, want)
 		switch {
 		case errors.Is(err, errNoList):
 			return nil
@@ -110,33 +114,48 @@ type listedObject struct {
 	modified *time.Time
 }
 
-// listRange lists the keys from lo to hi (inclusive) of bucket, at most
-// maxPages pages; complete says the whole range was seen.
-func listRange(ctx context.Context, l objectLister, bucket, lo, hi string, maxPages int) (map[string]listedObject, bool, error) {
+// listRange lists the keys from lo to hi (inclusive) of bucket; complete
+// says the whole range was seen. It stops early, leaving the rest to
+// HEADs, when a page holds few of the keys it wants (a page costs rin
+// about as much as listMinHits HEADs, mostly the SDK's XML decoding).
+func listRange(ctx context.Context, l objectLister, bucket, lo, hi string, want map[string]bool) (map[string]listedObject, bool, error) {
 	found := map[string]listedObject{}
 	in := &s3.ListObjectsV2Input{
 		Bucket: aws.String(bucket), Prefix: aws.String(commonPrefix(lo, hi)),
 		StartAfter: aws.String(lo[:len(lo)-1]), // just before lo: every key from lo on
 	}
-	for page := 0; page < maxPages; page++ {
+	for {
 		res, err := l.ListObjectsV2(ctx, in)
 		if err != nil {
 			return nil, false, err
 		}
+		hits := 0
 		for _, o := range res.Contents {
 			k := aws.ToString(o.Key)
 			if k > hi {
 				return found, true, nil
 			}
-			found[k] = listedObject{etag: strings.Trim(aws.ToString(o.ETag), `"`), size: aws.ToInt64(o.Size), modified: o.LastModified}
+			if want[k] {
+				hits++
+				found[k] = listedObject{etag: strings.Trim(aws.ToString(o.ETag), `"`), size: aws.ToInt64(o.Size), modified: o.LastModified}
+			}
+			if k == hi {
+				return found, true, nil
+			}
 		}
 		if !aws.ToBool(res.IsTruncated) {
 			return found, true, nil
 		}
+		if hits < listMinHits && hits*10 < len(res.Contents) {
+			return found, false, nil // a sparse range: HEADs are cheaper
+		}
 		in.StartAfter, in.ContinuationToken = nil, res.NextContinuationToken
 	}
-	return found, false, nil
 }
+
+// listMinHits: a listing page is worth it while it finds at least this
+// many of the keys wanted, or a tenth of its entries.
+const listMinHits = 100
 
 func commonPrefix(a, b string) string {
 	n := 0

@@ -125,8 +125,9 @@ func TestVersionsJudgeFromListing(t *testing.T) {
 	}
 }
 
-// A range the listing cannot cover in a few pages, a bucket rin may not
-// list (asked once), and versioned objects all fall back to HEADs.
+// A dense range is listed page after page; a sparse range's first page
+// finds too few to go on, a bucket rin may not list is asked once, and
+// versioned objects are HEADed: those fall back to HEADs.
 func TestVersionsFallBackToHead(t *testing.T) {
 	for _, c := range []struct {
 		name             string
@@ -135,13 +136,21 @@ func TestVersionsFallBackToHead(t *testing.T) {
 		versioned        bool
 		wantHeads, lists int
 	}{
-		{"many pages", 10, false, false, 50 - 30, 3},
+		{"dense range, many pages", 10, false, false, 0, 5},
+		{"sparse range", 1000, false, false, 50 - 33, 1}, // the first page holds 33 of the 50 among 1,000
 		{"list denied", 1000, true, false, 50, 1},
 		{"versioned", 1000, false, true, 50, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			store := &versionStore{pageSize: c.page, denyList: c.deny}
 			jobs := versionJobs(50, store)
+			if c.name == "sparse range" { // 30 other objects after each one wanted
+				for _, j := range jobs {
+					for k := range 30 {
+						store.objects[fmt.Sprintf("%s-other%02d", j.Key, k)] = "x"
+					}
+				}
+			}
 			if c.versioned {
 				for i := range jobs {
 					jobs[i].Version = fmt.Sprint("v", i)
