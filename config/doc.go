@@ -111,8 +111,9 @@
 //	                          retried later (top level only; the session's statement_timeout for
 //	                          the LOCK). rin_guard_wait_seconds on /metrics shows the waits
 //	overwrites                what a key written again does (S3 sends an event per write):
-//	                          load (default): each version loads once; rin HEADs every object
-//	                          before its COPY and loads only the bytes its event announced
+//	                          load (default): each version loads once; rin checks every object
+//	                          before its COPY (a listing of the batch's key range, else a HEAD
+//	                          each) and loads only the bytes its event announced
 //	                          (eTag/versionId); an event whose object changed since ends
 //	                          superseded, and the newer version loads with its own event
 //	                          skip: a key loads once, from its first event; later ones superseded
