@@ -66,7 +66,9 @@ func (r *resolver) columnar(t *Target, p string) {
 	for _, opt := range columnarProblems(t.SQLOption) {
 		r.v.add(p+".sql_option", ErrInvalid, "%s is not accepted with FORMAT AS %s (Redshift allows only ACCEPTINVCHARS, FILLRECORD, SERIALIZETOJSON, EXPLICIT_IDS, STATUPDATE and MANIFEST with columnar formats; Parquet compression is read from the file)", opt, format)
 	}
-	if t.S3.Region != "" {
+	// Only a region the target names itself: the top-level s3.region of an
+	// original Rin config is inherited by every target, Parquet or not.
+	if t.S3.Region != "" && r.v.has(p+".s3.region") {
 		r.warn(p + ": s3.region is not sent as REGION for FORMAT AS " + format + " (Redshift refuses REGION for columnar COPY); the bucket must be in the cluster's region")
 	}
 }

@@ -42,3 +42,17 @@ func TestColumnarOptionsRefused(t *testing.T) {
 		t.Fatalf("inherited option: %v", err)
 	}
 }
+
+// The REGION warning is for a region the Parquet target names itself, not
+// the top-level s3.region every original Rin config has and every target
+// inherits.
+func TestColumnarRegionWarningOnlyForOwnRegion(t *testing.T) {
+	inherited := mustParse(t, base+"targets:\n  - redshift: {table: t}\n    s3: {key_prefix: p/}\n    sql_option: FORMAT AS PARQUET\n")
+	if len(inherited.Warnings) != 0 {
+		t.Errorf("inherited s3.region: warnings %q, want none", inherited.Warnings)
+	}
+	own := mustParse(t, base+"targets:\n  - redshift: {table: t}\n    s3: {key_prefix: p/, region: eu-west-1}\n    sql_option: FORMAT AS PARQUET\n")
+	if len(own.Warnings) != 1 || !strings.Contains(own.Warnings[0], "targets[0]: s3.region is not sent as REGION") {
+		t.Errorf("own s3.region: warnings %q, want the REGION warning for targets[0]", own.Warnings)
+	}
+}
