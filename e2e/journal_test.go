@@ -93,8 +93,10 @@ func getMetrics(sock string) (string, error) {
 // TestRequeueAfterBadObjectFixed: a job fails on an object with a row that
 // does not fit its table and is parked (an object's own fault; a missing
 // table would only hold the table); an operator, seeing it with
-// rin-journal while rin runs, fixes the object and requeues the job
-// through rin's admin socket; rin loads it without any new SQS message.
+// rin-journal while rin runs, re-uploads the object fixed (a new version,
+// with its own S3 event, which loads it) and requeues the failed job
+// through rin's admin socket: the requeued job finds the object changed
+// since its event and ends superseded, so the key loads once, fixed.
 // Every rin-journal command runs live first, then offline once rin has
 // stopped.
 func TestRequeueAfterBadObjectFixed(t *testing.T) {
@@ -146,12 +148,16 @@ func TestRequeueAfterBadObjectFixed(t *testing.T) {
 		t.Errorf("compact while running: exit %d, %q", code, stderr)
 	}
 
-	e.put("late/1.json", object("late/1.json", 3)) // the fixed object
+	e.send(stack.S3EventBody(e.put("late/1.json", object("late/1.json", 3)))) // the fixed object, and its event
 	out := e.mustJournal("-config", cfg, "requeue", "-all-failed")
 	if !strings.Contains(out, "1 job requeued (live") {
 		t.Errorf("requeue: %s", out)
 	}
-	e.waitFor(60*time.Second, "the requeued job loaded", func() bool { return e.rowsBySource("late")["late/1.json"] == 3 })
+	e.waitFor(60*time.Second, "the fixed object loaded", func() bool { return e.rowsBySource("late")["late/1.json"] == 3 })
+	e.waitFor(30*time.Second, "the requeued job superseded", func() bool {
+		out, _, code := e.journalCmd("-config", cfg, "dump", "-state", "superseded")
+		return code == 0 && strings.Contains(out, "late/1.json") && strings.Contains(out, `"note"`)
+	})
 	e.waitFor(30*time.Second, "both jobs acked", func() bool {
 		out, _, code := e.journalCmd("-config", cfg, "dump", "-state", "acked")
 		return code == 0 && strings.Count(out, "\n") == 2
@@ -181,7 +187,7 @@ func TestRequeueAfterBadObjectFixed(t *testing.T) {
 	if out := e.mustJournal("-config", cfg, "check"); !strings.Contains(out, "ok (offline)") {
 		t.Errorf("offline check: %s", out)
 	}
-	if out := e.mustJournal("-config", cfg, "dump", "-format", "table"); strings.Count(out, "\n") != 3 {
+	if out := e.mustJournal("-config", cfg, "dump", "-format", "table"); strings.Count(out, "\n") != 4 || !strings.Contains(out, "superseded") {
 		t.Errorf("offline dump: %s", out)
 	}
 	if out := e.mustJournal("-config", cfg, "compact", "-replace"); !strings.Contains(out, "compacted") {

@@ -57,7 +57,7 @@ func (e *env) assertSettled(allowFailed int) {
 	}
 	jobs := e.jobs()
 	for s, js := range jobs {
-		if s == journal.Acked || (s == journal.Failed && len(js) <= allowFailed) {
+		if s == journal.Acked || s == journal.Superseded || s == journal.Removed || (s == journal.Failed && len(js) <= allowFailed) {
 			continue
 		}
 		e.t.Errorf("%d jobs %s, e.g. %+v", len(js), s, js[0])

@@ -75,10 +75,14 @@ func dumpTable(ctx context.Context, env *Env, s *session, f admin.Filter) error 
 	slices.SortStableFunc(recs, func(a, b admin.Record) int { return a.Created.Compare(b.Created) })
 	now := time.Now()
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tTARGET\tATTEMPTS\tAGE\tUPDATED\tURI\tLAST ERROR")
+	fmt.Fprintln(tw, "ID\tSTATE\tTARGET\tATTEMPTS\tAGE\tUPDATED\tURI\tLAST ERROR / NOTE")
 	for _, r := range recs {
+		why := r.LastError
+		if why == "" {
+			why = r.Note // why a job ended superseded or removed
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r.ID, r.State, r.Target, r.Attempts,
-			age(now.Sub(r.Created)), age(now.Sub(r.Updated))+" ago", r.URI, oneLine(r.LastError, 80))
+			age(now.Sub(r.Created)), age(now.Sub(r.Updated))+" ago", r.URI, oneLine(why, 80))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
