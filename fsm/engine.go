@@ -299,8 +299,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	// The ack loop's last pass must see the last loads' outcomes, so it
 	// stops when they have finished, not when planning stops.
 	loadsOver, acksOver := make(chan struct{}), make(chan struct{})
-	loopWG.Add(2)
-	go func() { defer loopWG.Done(); e.scheduleLoop(loadCtx, done, &loads, fail) }()
+	// Run waits for the planner to return before it waits for the loads:
+	// a plan in progress when planning stops may still start a batch.
+	plannerOver := make(chan struct{})
+	loopWG.Add(1)
+	go func() { defer close(plannerOver); e.scheduleLoop(loadCtx, done, &loads, fail) }()
 	go func() { defer close(acksOver); e.ackLoop(loadCtx, loadsOver, fail) }()
 	go func() { defer loopWG.Done(); e.heartbeatLoop(loadCtx, done) }()
 
@@ -325,6 +328,7 @@ wait:
 	close(stopAdmitting)
 	// Stop starting batches; wait for running ones within the grace period.
 	close(done)
+	<-plannerOver
 	finished := make(chan struct{})
 	go func() { loads.Wait(); close(finished) }()
 	select {
