@@ -17,6 +17,9 @@ import (
 // target), and when a target's table is missing it exits non-zero naming
 // the target and the table. It leaves nothing in the bucket or the tables.
 func TestDoctor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnv(t)
 	e.table("events")
 	e.table("gz")
@@ -80,6 +83,9 @@ func TestDoctor(t *testing.T) {
 // that exists, a missing table fails naming the target and the table, and
 // nothing is loaded or left in the bucket.
 func TestDoctorDataAPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnv(t)
 	e.table("dt")
 	e.table("dgz")

@@ -59,6 +59,9 @@ const productionRetry = "retry:\n  initial_interval: 1s\n  max_interval: 30s\n  
 // ever fails, at most 60 COPYs are tried inside the window, and the backlog
 // drains within 30 s after it.
 func TestEnvironmentWindowHoldsThenDrains(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	for _, c := range []struct {
 		name      string
 		start     func(e *env)
@@ -152,6 +155,9 @@ func TestWrongRegionHoldsThatBucketOnly(t *testing.T) {
 // A serializable isolation conflict (error 1023) on one table retries that
 // table's statement; the other table loads without waiting for it.
 func TestConflictOnOneTableDoesNotSlowAnother(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnv(t)
 	e.table("foo")
 	e.table("bar")
@@ -184,6 +190,9 @@ func TestConflictOnOneTableDoesNotSlowAnother(t *testing.T) {
 // With MAXERROR a COPY commits having skipped bad rows: rin records the
 // skipped rows per object, in the journal and the ledger, and shows them.
 func TestPartialLoadRecorded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnv(t)
 	e.table("foo")
 	cfg := e.writeConfig("config.yaml", "  - redshift: {table: foo}\n    s3: {key_prefix: foo/}\n    sql_option: \"JSON 'auto' MAXERROR 10\"\n", "")
