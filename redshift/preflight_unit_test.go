@@ -3,6 +3,7 @@ package redshift
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/redshiftdata"
 	"github.com/aws/aws-sdk-go-v2/service/redshiftdata/types"
+	"github.com/lib/pq"
 
 	"github.com/rinhq/rin/config"
 )
@@ -124,5 +126,32 @@ func TestDataSessionRolledBack(t *testing.T) {
 				tc.check(t, err, api)
 			})
 		})
+	}
+}
+
+// TestSQLState: the Data API's failed statements carry only the
+// database's message; SQLState reads the codes doctor's fixes depend on
+// from it, and passes lib/pq's own code through.
+func TestSQLState(t *testing.T) {
+	stmt := func(msg string) error {
+		return fmt.Errorf("check: %w", &statementError{id: "i", status: "FAILED", message: msg, failed: 0})
+	}
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{stmt(`ERROR: relation "s.t" does not exist`), "42P01"},
+		{stmt(`ERROR: schema "s" does not exist`), "3F000"},
+		{stmt(`ERROR: database "dev2" does not exist`), "3D000"},
+		{stmt("ERROR: permission denied for relation t"), "42501"},
+		{stmt(`ERROR: password authentication failed for user "rin"`), "28P01"},
+		{stmt("ERROR: division by zero"), ""},
+		{fmt.Errorf("x: %w", &pq.Error{Code: "42501"}), "42501"},
+		{errors.New(`relation "s.t" does not exist`), ""}, // not a statement's: no guess
+		{nil, ""},
+	} {
+		if got := SQLState(c.err); got != c.want {
+			t.Errorf("SQLState(%v) = %q, want %q", c.err, got, c.want)
+		}
 	}
 }
