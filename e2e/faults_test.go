@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/rinhq/rin/admin"
 	"github.com/rinhq/rin/config"
 	"github.com/rinhq/rin/journal"
 	"github.com/rinhq/rin/redshift"
@@ -330,8 +331,15 @@ func TestDataFileAccessDeniedHoldsBucket(t *testing.T) {
 	keys := append(e.notifyMany("foo/open/", 8, 2), e.notifyMany("foo/secret/", 2, 2)...)
 	p := e.start("-config", cfg)
 	e.waitFor(60*time.Second, "the bucket held", func() bool { return e.logsContain("scope=bucket") })
-	time.Sleep(time.Second)
-	jobs := e.liveJobs()
+	// Held, the jobs go on past retry.max_attempts (2) without failing:
+	// wait for them to be back between probes (not in one) after more
+	// attempts than that.
+	var jobs map[journal.State][]admin.Record
+	e.waitFor(30*time.Second, "the held jobs past max_attempts, between probes", func() bool {
+		jobs = e.liveJobs()
+		r := jobs[journal.Received]
+		return len(jobs[journal.Failed]) > 0 || (len(r) > 0 && r[0].Attempts > 2)
+	})
 	if len(jobs[journal.Failed]) != 0 || !strings.Contains(jobs[journal.Received][0].LastError, "S3 key being read") {
 		t.Fatalf("while denied: %d failed, received %+v", len(jobs[journal.Failed]), jobs[journal.Received])
 	}
