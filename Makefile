@@ -9,7 +9,7 @@ RACE_PKGS := ./fsm/... ./journal/... ./sqsx/... ./redshift/... ./stack/... ./adm
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.Version=$(VERSION)
 
-.PHONY: all build test vet fmt-check unit e2e race demo bench crashtest lambda clean cross-check release docker
+.PHONY: all build test test-short vet fmt-check unit e2e race demo bench crashtest lambda clean cross-check release docker
 
 all: build
 
@@ -20,6 +20,12 @@ build:
 # (unit and end to end on the local stack) with the race detector.
 test: vet fmt-check cross-check
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+# Quick local runs: every test but the slow ones (end to end, crash, over
+# about 5 s), which skip under -short; no race detector. CI runs make test,
+# which skips nothing.
+test-short: vet
+	$(GO) test -short -count=1 -timeout 10m $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -109,10 +108,12 @@ func awsConfig(ctx context.Context, c config.Credentials) (aws.Config, error) {
 
 // newS3 uses path-style addressing when an endpoint is configured: local
 // emulators (and most S3-compatible stores) do not serve virtual hosts.
+// Whether one is, the SDK decides from its own settings (AWS_ENDPOINT_URL,
+// AWS_ENDPOINT_URL_S3, the shared config's endpoint_url, ...) before the
+// options run: rin reads none of them itself.
 func newS3(ac aws.Config) *s3.Client {
-	pathStyle := os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
 	return s3.NewFromConfig(ac, func(o *s3.Options) {
-		o.UsePathStyle = pathStyle
+		o.UsePathStyle = o.BaseEndpoint != nil
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 	})
 }

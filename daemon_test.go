@@ -33,3 +33,34 @@ func TestAWSClientsKeepResponsesWhole(t *testing.T) {
 	}
 	stacktest.CheckReceivesWhole(t, q, sqs.NewFromConfig(ac), qurl, 2000)
 }
+
+// TestS3PathStyleWithEndpoint: S3 is addressed path-style exactly when the
+// SDK's settings name an endpoint, global or S3's own, and virtual-hosted
+// otherwise (as AWS wants).
+func TestS3PathStyleWithEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		env       map[string]string
+		pathStyle bool
+	}{
+		{"no endpoint", nil, false},
+		{"AWS_ENDPOINT_URL", map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, true},
+		{"AWS_ENDPOINT_URL_S3", map[string]string{"AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9"}, true},
+		{"only SQS's", map[string]string{"AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:9"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SQS", "AWS_PROFILE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"} {
+				t.Setenv(k, tc.env[k])
+			}
+			t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+			ac, err := awsConfig(t.Context(), config.Credentials{AWSRegion: "eu-west-1", AWSAccessKeyID: "AKIDTEST", AWSSecretAccessKey: "secret"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := newS3(ac).Options().UsePathStyle; got != tc.pathStyle {
+				t.Errorf("UsePathStyle %v, want %v", got, tc.pathStyle)
+			}
+		})
+	}
+}

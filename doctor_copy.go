@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"database/sql"
 	"fmt"
 	"regexp"
 	"strings"
@@ -60,7 +59,7 @@ func (d *doctor) checkCopies(ctx context.Context, dbs endpointDBs, tables map[in
 
 // copyZero writes the sample and its manifest, COPYs them, and deletes
 // both.
-func (d *doctor) copyZero(ctx context.Context, db *sql.DB, t *config.Target, creds redshift.CopyCredentials, sample []byte, regions bucketRegion) error {
+func (d *doctor) copyZero(ctx context.Context, db redshift.Session, t *config.Target, creds redshift.CopyCredentials, sample []byte, regions bucketRegion) error {
 	bucket, mb := t.S3.Bucket, d.manifestBucket(t.S3.Bucket)
 	id := "doctor-" + randomID()
 	prefix := d.cfg.Manifest.Prefix
@@ -94,12 +93,7 @@ func (d *doctor) copyZero(ctx context.Context, db *sql.DB, t *config.Target, cre
 			return err
 		}
 		d.log.Debug("doctor: COPY", "target", t.Name(), "sql", spec.Redacted())
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		if _, err := tx.ExecContext(ctx, spec.SQL(secret)); err != nil {
+		if err := db.RolledBack(ctx, spec.SQL(secret)); err != nil {
 			return fmt.Errorf("%s: %w", spec.Redacted(), err)
 		}
 		return nil

@@ -2,20 +2,21 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 
 	rsapi "github.com/aws/aws-sdk-go-v2/service/redshift"
-	"github.com/lib/pq"
+	"github.com/aws/aws-sdk-go-v2/service/redshiftdata"
+	"github.com/aws/smithy-go"
 
 	"github.com/rinhq/rin/config"
 	"github.com/rinhq/rin/redshift"
 )
 
-// endpointDBs are the pools of the endpoints whose login passed.
-type endpointDBs map[string]*sql.DB
+// endpointDBs are the sessions of the endpoints whose login passed, each
+// over its endpoint's driver (lib/pq or the Data API).
+type endpointDBs map[string]redshift.Session
 
 func (m endpointDBs) close() {
 	for _, db := range m {
@@ -23,21 +24,23 @@ func (m endpointDBs) close() {
 	}
 }
 
-// checkLogins logs in to each endpoint as the loader does (its password,
-// or a temporary one from GetClusterCredentials).
+// checkLogins logs in to each endpoint as the loader does: with its
+// password, or a temporary one from GetClusterCredentials, over lib/pq; or
+// through the Data API (driver redshift-data), whose first statement is
+// the login.
 func (d *doctor) checkLogins(ctx context.Context) endpointDBs {
 	dbs := endpointDBs{}
-	api := rsapi.NewFromConfig(d.aws)
+	apis := redshift.SessionAPIs{ClusterCredentials: rsapi.NewFromConfig(d.aws), DataAPI: redshiftdata.NewFromConfig(d.aws), Logger: d.log}
 	for _, r := range d.cfg.Endpoints() {
 		ep := r.Endpoint()
-		if r.Driver == config.DriverRedshiftData {
-			d.r.skip("login", ep, "the redshift-data driver (Data API): doctor checks logins, tables and COPY over the postgres driver only")
-			continue
-		}
-		db := redshift.OpenEndpoint(r, api)
+		db := redshift.OpenSession(r, apis)
 		var user string
 		err := d.bounded(ctx, func(ctx context.Context) error {
-			return db.QueryRowContext(ctx, "SELECT current_user").Scan(&user)
+			row, err := db.QueryRow(ctx, "SELECT current_user")
+			if err == nil {
+				user = row[0]
+			}
+			return err
 		})
 		if err != nil {
 			db.Close()
@@ -45,19 +48,35 @@ func (d *doctor) checkLogins(ctx context.Context) endpointDBs {
 			continue
 		}
 		dbs[ep] = db
-		d.r.ok("login", ep, "connected as "+user)
+		how := "connected as " + user
+		if r.Driver == config.DriverRedshiftData {
+			how = "Data API statements run as " + user
+		}
+		d.r.ok("login", ep, how)
 	}
 	return dbs
 }
 
 func loginFix(r config.Redshift, err error) string {
-	var pe *pq.Error
+	code := redshift.SQLState(err)
+	if r.Driver == config.DriverRedshiftData {
+		var ae smithy.APIError
+		switch {
+		case code == "3D000":
+			return "check redshift.dbname"
+		case errors.As(err, &ae) && ae.ErrorCode() == "ValidationException":
+			return "check redshift.cluster (or redshift.workgroup), redshift.dbname and redshift.user: the Data API refused them"
+		case errors.As(err, &ae):
+			return "grant redshift-data:ExecuteStatement, BatchExecuteStatement, DescribeStatement, GetStatementResult and CancelStatement, and redshift:GetClusterCredentials on the dbuser (a cluster) or redshift-serverless:GetCredentials (a workgroup); check AWS_REGION"
+		}
+		return "check that the Data API answers in this region (AWS_REGION, AWS_ENDPOINT_URL_REDSHIFT_DATA) and that the cluster or workgroup is available"
+	}
 	switch {
 	case strings.Contains(err.Error(), "GetClusterCredentials"):
 		return "the password is empty, so rin asks GetClusterCredentials: grant redshift:GetClusterCredentials on the cluster's dbuser and dbname (the cluster id is the host's first label, or redshift.cluster)"
-	case errors.As(err, &pe) && strings.HasPrefix(string(pe.Code), "28"):
+	case strings.HasPrefix(code, "28"):
 		return "check redshift.user and redshift.password (or leave the password empty for temporary credentials)"
-	case errors.As(err, &pe) && pe.Code == "3D000":
+	case code == "3D000":
 		return "check redshift.dbname"
 	}
 	return fmt.Sprintf("check redshift.host and port (%s:%d), that this machine can reach it (security group, VPC), and redshift.sslmode", r.Host, r.Port)
@@ -91,7 +110,11 @@ func (d *doctor) checkTables(ctx context.Context, dbs endpointDBs) map[int]bool 
 		}
 		var insert bool
 		err := d.bounded(ctx, func(ctx context.Context) error {
-			return db.QueryRowContext(ctx, "SELECT has_table_privilege($1, 'INSERT')", redshift.QuoteTable(t.Redshift.Schema, t.Redshift.Table)).Scan(&insert)
+			row, err := db.QueryRow(ctx, "SELECT has_table_privilege("+db.Param(1)+", 'INSERT')", redshift.QuoteTable(t.Redshift.Schema, t.Redshift.Table))
+			if err == nil {
+				insert = row[0] == "true"
+			}
+			return err
 		})
 		switch {
 		case err != nil:
@@ -108,16 +131,13 @@ func (d *doctor) checkTables(ctx context.Context, dbs endpointDBs) map[int]bool 
 }
 
 func tableFix(t *config.Target, err error) string {
-	var pe *pq.Error
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "42P01":
-			return fmt.Sprintf("create the table, or correct %s.redshift.table (and schema)", t.Name())
-		case "3F000":
-			return fmt.Sprintf("create schema %q, or correct %s.redshift.schema", t.Redshift.Schema, t.Name())
-		case "42501":
-			return fmt.Sprintf("GRANT USAGE ON SCHEMA %s TO %s", t.Redshift.Schema, t.Redshift.User)
-		}
+	switch redshift.SQLState(err) {
+	case "42P01":
+		return fmt.Sprintf("create the table, or correct %s.redshift.table (and schema)", t.Name())
+	case "3F000":
+		return fmt.Sprintf("create schema %q, or correct %s.redshift.schema", t.Redshift.Schema, t.Name())
+	case "42501":
+		return fmt.Sprintf("GRANT USAGE ON SCHEMA %s TO %s", t.Redshift.Schema, t.Redshift.User)
 	}
 	return "see the error above"
 }
@@ -140,7 +160,11 @@ func (d *doctor) checkLedgers(ctx context.Context, dbs endpointDBs, tables map[i
 		}
 		var usage, create bool
 		err := d.bounded(ctx, func(ctx context.Context) error {
-			return db.QueryRowContext(ctx, "SELECT has_schema_privilege($1, 'USAGE'), has_schema_privilege($1, 'CREATE')", l.Schema).Scan(&usage, &create)
+			row, err := db.QueryRow(ctx, "SELECT has_schema_privilege("+db.Param(1)+", 'USAGE'), has_schema_privilege("+db.Param(1)+", 'CREATE')", l.Schema)
+			if err == nil {
+				usage, create = row[0] == "true", row[1] == "true"
+			}
+			return err
 		})
 		switch {
 		case err != nil:
@@ -170,19 +194,23 @@ func (d *doctor) checkLedgers(ctx context.Context, dbs endpointDBs, tables map[i
 	}
 }
 
-func (d *doctor) checkLedger(ctx context.Context, db *sql.DB, t *config.Target, canCreate bool) {
+func (d *doctor) checkLedger(ctx context.Context, db redshift.Session, t *config.Target, canCreate bool) {
 	schema, table := redshift.LedgerTable(d.cfg.Ledger, t.Redshift.Schema, t.Redshift.Table)
 	name := redshift.QuoteTable(schema, table)
 	subject := targetTable(t) + " ledger " + name
 	var insert, sel bool
 	err := d.bounded(ctx, func(ctx context.Context) error {
-		return db.QueryRowContext(ctx, "SELECT has_table_privilege($1, 'INSERT'), has_table_privilege($1, 'SELECT')", name).Scan(&insert, &sel)
+		row, err := db.QueryRow(ctx, "SELECT has_table_privilege("+db.Param(1)+", 'INSERT'), has_table_privilege("+db.Param(1)+", 'SELECT')", name)
+		if err == nil {
+			insert, sel = row[0] == "true", row[1] == "true"
+		}
+		return err
 	})
-	var pe *pq.Error
+	missing := redshift.SQLState(err) == "42P01"
 	switch {
-	case err != nil && errors.As(err, &pe) && pe.Code == "42P01" && canCreate:
+	case err != nil && missing && canCreate:
 		d.r.ok("ledger", subject, "not there yet; rin creates it at the table's first load")
-	case err != nil && errors.As(err, &pe) && pe.Code == "42P01":
+	case err != nil && missing:
 		d.r.fail("ledger", subject, fmt.Sprintf("does not exist, and the user may not CREATE in schema %s to create it", schema),
 			fmt.Sprintf("GRANT CREATE ON SCHEMA %s TO %s, or create it with the definition in redshift/ledger.go", schema, t.Redshift.User))
 	case err != nil:

@@ -38,6 +38,14 @@ const (
 	DefaultLockTimeout      = Duration(10 * time.Minute)
 	DefaultPruneInterval    = Duration(time.Hour)
 	DefaultAdminSocket      = "rin.sock"
+	// DefaultShutdownGrace is how long in-flight COPYs may run after a
+	// SIGTERM (or the end of -max-execution-time, or a Lambda invocation's
+	// deadline margin); not a config key.
+	DefaultShutdownGrace = Duration(30 * time.Second)
+	// SQSMaxMessages and SQSMaxWaitTime are SQS's bounds on one
+	// ReceiveMessage: receive.max_messages and receive.wait_time.
+	SQSMaxMessages = 10
+	SQSMaxWaitTime = Duration(20 * time.Second)
 	// SQSMaxRetention is the longest SQS keeps a message: no event older
 	// than this can be delivered again, so the ledger must remember loads
 	// for at least the journal's retention plus this.

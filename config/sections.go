@@ -34,10 +34,10 @@ func (r *resolver) sections() {
 	rc := &c.Receive
 	v.positive("receive.receivers", int64(rc.Receivers), "")
 	v.positive("receive.max_pending", int64(rc.MaxPending), "")
-	if rc.MaxMessages < 0 || rc.MaxMessages > 10 {
-		v.add("receive.max_messages", ErrInvalid, "%d is out of range: SQS returns 1 to 10 messages per call", rc.MaxMessages)
+	if rc.MaxMessages < 0 || rc.MaxMessages > SQSMaxMessages {
+		v.add("receive.max_messages", ErrInvalid, "%d is out of range: SQS returns 1 to %d messages per call", rc.MaxMessages, SQSMaxMessages)
 	}
-	v.duration("receive.wait_time", rc.WaitTime, Duration(time.Second), Duration(20*time.Second), true)
+	v.duration("receive.wait_time", rc.WaitTime, Duration(time.Second), SQSMaxWaitTime, true)
 	v.duration("receive.visibility_timeout", rc.VisibilityTimeout, Duration(time.Second), Duration(12*time.Hour), true)
 	def(&rc.Receivers, DefaultReceivers)
 	def(&rc.MaxMessages, DefaultMaxMessages)

@@ -29,6 +29,9 @@ const backfillRows = 2
 // nothing missing. Late events for a tenth of the backfilled objects load
 // nothing, a second backfill loads nothing, and every row is there once.
 func TestBackfillBesideDaemon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	const n = 1000
 	e := newEnv(t)
 	e.table("t")
@@ -91,6 +94,9 @@ func TestBackfillBesideDaemon(t *testing.T) {
 // of every object arriving afterwards load nothing; an object overwritten
 // without an event is reported superseded and loaded by the next backfill.
 func TestBackfillAloneVersioned(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	const n = 60
 	e := newEnv(t)
 	if err := e.st.S3().EnableVersioning(context.Background(), e.bucket); err != nil {
@@ -155,6 +161,9 @@ func TestBackfillAloneVersioned(t *testing.T) {
 // in flight; run again, it loads the rest and every row is there once (the
 // ledger settles the COPYs whose outcome the first run never learnt).
 func TestBackfillKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	const n = 200
 	e := newEnv(t)
 	e.table("t")

@@ -33,6 +33,9 @@ func envInt(name string, def int) int {
 // the queue empty, and every job acked — or failed, for exactly the bad
 // objects planted on purpose.
 func TestCrashExactlyOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	objects := envInt("RIN_CRASH_OBJECTS", 300)
 	kills := envInt("RIN_CRASH_KILLS", 8)
 	seed := uint64(envInt("RIN_CRASH_SEED", int(time.Now().UnixNano()%1e9)))

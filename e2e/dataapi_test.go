@@ -16,6 +16,9 @@ import (
 // once: duplicate events are deduplicated by the journal, and with the
 // journal gone the Redshift ledger still refuses a second load.
 func TestDataAPIDriver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnv(t)
 	e.table("dt")
 	srv, err := dataapi.Start(dataapi.Config{Backend: e.st.RedshiftDSN()})

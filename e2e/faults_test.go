@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/rinhq/rin/admin"
 	"github.com/rinhq/rin/config"
 	"github.com/rinhq/rin/journal"
 	"github.com/rinhq/rin/redshift"
@@ -59,6 +60,9 @@ const productionRetry = "retry:\n  initial_interval: 1s\n  max_interval: 30s\n  
 // ever fails, at most 60 COPYs are tried inside the window, and the backlog
 // drains within 30 s after it.
 func TestEnvironmentWindowHoldsThenDrains(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	for _, c := range []struct {
 		name      string
 		start     func(e *env)
@@ -152,6 +156,9 @@ func TestWrongRegionHoldsThatBucketOnly(t *testing.T) {
 // A serializable isolation conflict (error 1023) on one table retries that
 // table's statement; the other table loads without waiting for it.
 func TestConflictOnOneTableDoesNotSlowAnother(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnv(t)
 	e.table("foo")
 	e.table("bar")
@@ -184,6 +191,9 @@ func TestConflictOnOneTableDoesNotSlowAnother(t *testing.T) {
 // With MAXERROR a COPY commits having skipped bad rows: rin records the
 // skipped rows per object, in the journal and the ledger, and shows them.
 func TestPartialLoadRecorded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnv(t)
 	e.table("foo")
 	cfg := e.writeConfig("config.yaml", "  - redshift: {table: foo}\n    s3: {key_prefix: foo/}\n    sql_option: \"JSON 'auto' MAXERROR 10\"\n", "")
@@ -321,8 +331,15 @@ func TestDataFileAccessDeniedHoldsBucket(t *testing.T) {
 	keys := append(e.notifyMany("foo/open/", 8, 2), e.notifyMany("foo/secret/", 2, 2)...)
 	p := e.start("-config", cfg)
 	e.waitFor(60*time.Second, "the bucket held", func() bool { return e.logsContain("scope=bucket") })
-	time.Sleep(time.Second)
-	jobs := e.liveJobs()
+	// Held, the jobs go on past retry.max_attempts (2) without failing:
+	// wait for them to be back between probes (not in one) after more
+	// attempts than that.
+	var jobs map[journal.State][]admin.Record
+	e.waitFor(30*time.Second, "the held jobs past max_attempts, between probes", func() bool {
+		jobs = e.liveJobs()
+		r := jobs[journal.Received]
+		return len(jobs[journal.Failed]) > 0 || (len(r) > 0 && r[0].Attempts > 2)
+	})
 	if len(jobs[journal.Failed]) != 0 || !strings.Contains(jobs[journal.Received][0].LastError, "S3 key being read") {
 		t.Fatalf("while denied: %d failed, received %+v", len(jobs[journal.Failed]), jobs[journal.Received])
 	}

@@ -25,6 +25,9 @@ import (
 // conflict) and 1023 injected into two of the tables. Every event is sent
 // twice, so both processes see most objects.
 func TestTwoProcessesSerializableWithConflicts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnv(t)
 	sim := e.st.Redshift()
 	if !sim.Serializable() {
@@ -108,6 +111,9 @@ func (e *env) assertLedgerOnce(table string, n int) {
 // journal) is not loaded again when its event is redelivered after the
 // upgrade; and a config that renames the user changes no job id.
 func TestUpgradeRedeliveryNotReloaded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnv(t)
 	e.table("foo")
 	extra := "ledger:\n  schema: " + e.schema + "\n"

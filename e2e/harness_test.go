@@ -296,7 +296,13 @@ func (e *env) startEnv(extraEnv []string, args ...string) *proc {
 // returns its exit code and output.
 func (e *env) run(timeout time.Duration, args ...string) (int, string) {
 	e.t.Helper()
-	p := e.start(args...)
+	return e.runEnv(timeout, nil, args...)
+}
+
+// runEnv is run with extra environment variables (NAME=value).
+func (e *env) runEnv(timeout time.Duration, env []string, args ...string) (int, string) {
+	e.t.Helper()
+	p := e.startEnv(env, args...)
 	select {
 	case <-p.done:
 	case <-time.After(timeout):

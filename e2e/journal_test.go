@@ -100,6 +100,9 @@ func getMetrics(sock string) (string, error) {
 // Every rin-journal command runs live first, then offline once rin has
 // stopped.
 func TestRequeueAfterBadObjectFixed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnv(t)
 	e.table("foo")
 	e.table("late")

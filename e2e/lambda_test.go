@@ -167,6 +167,9 @@ func TestLambdaDroppedCommit(t *testing.T) {
 const accessDenied = "Problem reading manifest file - S3ServiceException:Access Denied,Status 403,Error AccessDenied,Rid 1,ExtRid 2,CanRetry 1"
 
 func TestLambdaAccessDeniedWindow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnvWith(t, stack.QueueOptions{VisibilityTimeout: int(6 * lambdaTimeout / time.Second)})
 	e.table("foo")
 	f := e.deployLambda(fooTarget, 1)

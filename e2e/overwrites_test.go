@@ -35,6 +35,9 @@ const (
 // first versions' events come again (superseded on arrival, no COPY), and
 // a key rewritten afterwards loads again as a new version.
 func TestRewrittenKeysLoadCurrentBytesOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	for _, versioned := range []bool{false, true} {
 		t.Run(fmt.Sprintf("versioned=%t", versioned), func(t *testing.T) {
 			testRewrittenKeys(t, versioned)

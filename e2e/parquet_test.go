@@ -69,6 +69,9 @@ func pqObject(t testing.TB, key string, rows int) []byte {
 // events carry no size, so rin must HEAD those objects for their manifest
 // entries.
 func TestParquetLoadsExactlyOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	const objects, rows = 500, 4
 	e := newEnv(t)
 	e.exec(fmt.Sprintf(`CREATE TABLE %s (%s)`, pgx.Identifier{e.schema, "pq"}.Sanitize(), pqTableColumns))

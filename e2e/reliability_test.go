@@ -132,6 +132,9 @@ func TestMissingTableHoldsTargetOthersLoad(t *testing.T) {
 }
 
 func TestSigkillMidRunThenRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnv(t)
 	e.table("foo")
 	e.table("bar")
@@ -164,6 +167,9 @@ func TestSigkillMidRunThenRestart(t *testing.T) {
 }
 
 func TestMaxExecutionTimeAndEnvFlags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnv(t)
 	e.table("foo")
 	cfg := e.writeConfig("config.yaml", fooTarget, "")
@@ -267,6 +273,9 @@ func TestHostileMessagesRejectedNothingLost(t *testing.T) {
 }
 
 func TestReadOnlyOutageHoldsThenDrains(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnv(t)
 	e.table("foo")
 	cfg := e.writeConfig("config.yaml", fooTarget, "batch:\n  max_files: 5\n  max_age: 50ms\n")
@@ -338,6 +347,9 @@ func TestTwoProcessesOneQueue(t *testing.T) {
 // TestHeartbeatKeepsLongCopyInvisible: a COPY that takes longer than the
 // visibility timeout must not let SQS hand the message to anyone else.
 func TestHeartbeatKeepsLongCopyInvisible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnv(t)
 	e.table("foo")
 	cfg := e.writeConfig("config.yaml", fooTarget, "receive:\n  wait_time: 1s\n  visibility_timeout: 2s\n")
@@ -361,6 +373,9 @@ func TestHeartbeatKeepsLongCopyInvisible(t *testing.T) {
 // invisible for a while; -batch must wait for them, not exit at the first
 // empty receive and leave them behind.
 func TestBatchWaitsForInFlightMessages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
 	e := newEnv(t)
 	e.table("foo")
 	cfg := e.writeConfig("config.yaml", fooTarget, "")

@@ -124,48 +124,50 @@ type BatchOptions struct {
 	CopyTimeout time.Duration
 }
 
+// setDefaults fills what is unset with config's defaults (config defines
+// every default once) and keeps the receive within SQS's bounds.
 func (o *Options) setDefaults() {
 	if o.Receive.Receivers <= 0 {
-		o.Receive.Receivers = 2
+		o.Receive.Receivers = config.DefaultReceivers
 	}
-	if o.Receive.MaxMessages <= 0 || o.Receive.MaxMessages > 10 {
-		o.Receive.MaxMessages = 10
+	if o.Receive.MaxMessages <= 0 || o.Receive.MaxMessages > config.SQSMaxMessages {
+		o.Receive.MaxMessages = config.DefaultMaxMessages
 	}
-	if o.Receive.WaitTime <= 0 || o.Receive.WaitTime > 20*time.Second {
-		o.Receive.WaitTime = 20 * time.Second
+	if o.Receive.WaitTime <= 0 || o.Receive.WaitTime > config.SQSMaxWaitTime.D() {
+		o.Receive.WaitTime = config.DefaultWaitTime.D()
 	}
 	if o.Receive.Visibility <= 0 {
-		o.Receive.Visibility = 60 * time.Second
+		o.Receive.Visibility = config.DefaultVisibility.D()
 	}
 	if o.Receive.MaxPending <= 0 {
-		o.Receive.MaxPending = 10000
+		o.Receive.MaxPending = config.DefaultMaxPending
 	}
 	if o.Retry.InitialInterval <= 0 {
-		o.Retry.InitialInterval = time.Second
+		o.Retry.InitialInterval = config.DefaultRetryInitial.D()
 	}
 	if o.Retry.MaxInterval <= 0 {
-		o.Retry.MaxInterval = 30 * time.Second
+		o.Retry.MaxInterval = config.DefaultRetryMax.D()
 	}
 	if o.Retry.Multiplier < 1 {
-		o.Retry.Multiplier = 2
+		o.Retry.Multiplier = config.DefaultRetryMultiplier
 	}
 	if o.Retry.MaxAttempts <= 0 {
-		o.Retry.MaxAttempts = 3
+		o.Retry.MaxAttempts = config.DefaultRetryMaxAttempts
 	}
 	if o.Batch.MaxFiles <= 0 {
-		o.Batch.MaxFiles = 1000
+		o.Batch.MaxFiles = config.DefaultBatchMaxFiles
 	}
 	if o.Batch.MaxBytes <= 0 {
-		o.Batch.MaxBytes = 1 << 30
+		o.Batch.MaxBytes = config.DefaultBatchMaxBytes
 	}
 	if o.Batch.MaxAge < 0 {
-		o.Batch.MaxAge = 0
+		o.Batch.MaxAge = 0 // no wait: unlike batch.max_age's default, the engine's zero is a value
 	}
 	if o.Batch.Concurrency <= 0 {
-		o.Batch.Concurrency = 4
+		o.Batch.Concurrency = config.DefaultBatchConcurrency
 	}
 	if o.ShutdownGrace <= 0 {
-		o.ShutdownGrace = 30 * time.Second
+		o.ShutdownGrace = config.DefaultShutdownGrace.D()
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -11,6 +11,9 @@ import (
 // the batch, however many acked jobs the file keeps, rather than pages all
 // over the tree as id-keyed jobs did (about one page per job).
 func TestBatchTransitionsStayLocal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow test: skipped with -short (make test-short); make test runs it")
+	}
 	j, err := Open(filepath.Join(t.TempDir(), "layout.db"), Options{})
 	must(t, err)
 	defer j.Close()

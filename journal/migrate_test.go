@@ -71,6 +71,9 @@ func sameJob(a, b Job) bool {
 }
 
 func TestUpgradeFromSchema1(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow test: skipped with -short (make test-short); make test runs it")
+	}
 	path := filepath.Join(t.TempDir(), "old.db")
 	// More jobs than one upgrade step moves, so the upgrade takes several.
 	jobs := schema1Jobs(migrateChunk + 57)

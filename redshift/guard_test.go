@@ -213,6 +213,9 @@ func TestGuardConcurrentProcessesExactlyOnce(t *testing.T) {
 // batch.lock_timeout bounds the wait for the guard; batch.copy_timeout
 // starts only once the guard is held, and bounds the COPY.
 func TestGuardTimeouts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow test: skipped with -short (make test-short); make test runs it")
+	}
 	f := newFixture(t, "pw", nil)
 	ctx := context.Background()
 	retry(t, f.copier, f.batch(f.job(t, "to/warm", 1))) // the ledger exists

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rinhq/rin/config"
 	"github.com/rinhq/rin/fsm"
 	"github.com/rinhq/rin/journal"
 )
@@ -31,7 +32,7 @@ func (l ledger) name(schema, table string) string {
 
 func (l ledger) schemaOrPublic() string {
 	if l.schema == "" {
-		return "public"
+		return config.DefaultLedgerSchema
 	}
 	return l.schema
 }

@@ -273,6 +273,12 @@ func (p pqLedger) queryLedger(ctx context.Context, q string, args []string, row 
 	if err != nil {
 		return err
 	}
+	return queryStrings(ctx, db, q, args, row)
+}
+
+// queryStrings runs q with string parameters on db and hands each row's
+// columns over as strings ("" for NULL).
+func queryStrings(ctx context.Context, db *sql.DB, q string, args []string, row func([]string) error) error {
 	params := make([]any, len(args))
 	for i, a := range args {
 		params[i] = a
@@ -320,15 +326,21 @@ func (d dataLedger) queryLedger(ctx context.Context, q string, args []string, ro
 	if !ok {
 		return errEndpointGone(d.endpoint)
 	}
-	params := make([]types.SqlParameter, len(args))
+	return d.c.queryStrings(ctx, dataTarget(cfg), q, args, row)
+}
+
+// queryStrings runs q (parameters :p1, :p2, ...) through the Data API and
+// hands each row's columns over as strings ("" for NULL).
+func (c *DataAPICopier) queryStrings(ctx context.Context, db target, q string, args []string, row func([]string) error) error {
+	var params []types.SqlParameter // none: nil, as the API wants no empty list
 	for i, a := range args {
-		params[i] = types.SqlParameter{Name: aws.String("p" + strconv.Itoa(i+1)), Value: aws.String(a)}
+		params = append(params, types.SqlParameter{Name: aws.String("p" + strconv.Itoa(i+1)), Value: aws.String(a)})
 	}
-	id, err := d.c.execute(ctx, dataTarget(cfg), q, params)
+	id, err := c.execute(ctx, db, q, params)
 	if err != nil {
 		return err
 	}
-	pages := redshiftdata.NewGetStatementResultPaginator(d.c.opts.Client, &redshiftdata.GetStatementResultInput{Id: aws.String(id)})
+	pages := redshiftdata.NewGetStatementResultPaginator(c.opts.Client, &redshiftdata.GetStatementResultInput{Id: aws.String(id)})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {

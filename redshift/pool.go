@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,12 +89,11 @@ func (c *connector) credentials(ctx context.Context) (user, pass string, err err
 // dsn builds a lib/pq key=value connection string. It holds the password:
 // never log it.
 func dsn(r config.Redshift, user, pass string) string {
+	// config resolves both ($PGSSLMODE included, read there once); these
+	// are for a config.Redshift built by hand.
 	sslmode := r.SSLMode
 	if sslmode == "" {
-		sslmode = os.Getenv("PGSSLMODE")
-	}
-	if sslmode == "" {
-		sslmode = "require"
+		sslmode = config.DefaultSSLMode
 	}
 	kv := func(k, v string) string {
 		v = strings.ReplaceAll(v, `\`, `\\`)
@@ -104,7 +102,7 @@ func dsn(r config.Redshift, user, pass string) string {
 	}
 	port := r.Port
 	if port == 0 {
-		port = 5439
+		port = config.DefaultPort
 	}
 	parts := []string{
 		kv("host", r.Host), kv("port", strconv.Itoa(port)), kv("dbname", r.DBName),

@@ -141,7 +141,21 @@ func TestPrune(t *testing.T) {
 		defer wg.Done()
 		retry(t, f.copier, f.batch(f.job(t, "pr/slow", 1)))
 	}()
-	time.Sleep(200 * time.Millisecond)
+	// Once the load holds the guard (its LOCK on the ledger, granted in the
+	// backend), the prune must wait for the rest of its COPY.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var held bool
+		if err := conn.QueryRow(ctx, `SELECT count(*) > 0 FROM pg_locks WHERE relation = $1::regclass AND mode = 'AccessExclusiveLock' AND granted`, name).Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+		if held {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slow load never took the table's guard")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	keep, _ := pruneWindow(config.Ledger{})
 	start := time.Now()
 	n, err := f.copier.prune(ctx, mustDB(t, f.copier, f.ep.Endpoint()), name, cutoffLiteral(time.Now(), keep))

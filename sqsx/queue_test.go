@@ -234,6 +234,9 @@ func eventually(t *testing.T, q *Queue, d time.Duration) []Message {
 }
 
 func TestVisibility(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow test: skipped with -short (make test-short); make test runs it")
+	}
 	q, wl := testQueue(t, 0)
 	ctx := t.Context()
 	send(t, q, "m")

@@ -15,8 +15,10 @@ import (
 	"github.com/rinhq/rin/stack/internal/proc"
 )
 
-// goaws is pinned in go.mod as a tool; v0.4.5 rejects every call from the
-// current aws-sdk-go-v2, so the version is part of the cached binary's name.
+// goaws is pinned as a tool in the tools module (internal/tools/go.mod), not
+// in rin's own go.mod, so that neither it nor its dependencies are
+// requirements of the product; v0.4.5 rejects every call from the current
+// aws-sdk-go-v2, so the version is part of the cached binary's name.
 const (
 	goawsVersion = "v0.5.4"
 	goawsPackage = "github.com/Admiral-Piett/goaws/app/cmd"
@@ -28,11 +30,16 @@ func goawsBinary(ctx context.Context) (string, error) {
 	return toolBinary(ctx, "RIN_GOAWS_BIN", "goaws-"+goawsVersion, goawsPackage)
 }
 
-// toolBinary returns the path of a tool the module pins with a tool
-// directive: $envVar if set, or one built once into the cache dir under
-// name (which carries the version, so a new pin builds anew). Builds go to
-// a unique temporary name and are renamed into place, so concurrently
-// starting test binaries never run a half-written file.
+// toolsModule is the directory, under rin's module root, of the module that
+// pins the emulators with tool directives (its go.mod and go.sum).
+const toolsModule = "internal/tools"
+
+// toolBinary returns the path of a tool the tools module pins with a tool
+// directive: $envVar if set, or one built once (go build in the tools
+// module, so at its go.sum's versions) into the cache dir under name (which
+// carries the version, so a new pin builds anew). Builds go to a unique
+// temporary name and are renamed into place, so concurrently starting test
+// binaries never run a half-written file.
 func toolBinary(ctx context.Context, envVar, name, pkg string) (string, error) {
 	if p := os.Getenv(envVar); p != "" {
 		if !proc.IsExecutable(p) {
@@ -48,10 +55,11 @@ func toolBinary(ctx context.Context, envVar, name, pkg string) (string, error) {
 	if proc.IsExecutable(bin) {
 		return bin, nil
 	}
-	modDir, err := moduleRoot(ctx)
+	root, err := moduleRoot(ctx)
 	if err != nil {
 		return "", fmt.Errorf("build %s: %w (or set %s)", name, err, envVar)
 	}
+	modDir := filepath.Join(root, filepath.FromSlash(toolsModule))
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return "", fmt.Errorf("%s cache dir: %w", name, err)
 	}
@@ -89,7 +97,7 @@ func cacheDir() (string, error) {
 func moduleRoot(ctx context.Context) (string, error) {
 	out, err := exec.CommandContext(ctx, goTool(), "env", "GOMOD").Output()
 	if err == nil {
-		if gomod := strings.TrimSpace(string(out)); gomod != "" && gomod != os.DevNull {
+		if gomod := strings.TrimSpace(string(out)); gomod != "" && gomod != os.DevNull && isRinModule(gomod) {
 			return filepath.Dir(gomod), nil
 		}
 	}
@@ -98,8 +106,7 @@ func moduleRoot(ctx context.Context) (string, error) {
 		return "", err
 	}
 	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.Contains(b, []byte("module github.com/rinhq/rin\n")) {
+		if isRinModule(filepath.Join(dir, "go.mod")) {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
@@ -108,6 +115,13 @@ func moduleRoot(ctx context.Context) (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// isRinModule reports whether gomod is rin's go.mod (not the tools
+// module's, nor another module's).
+func isRinModule(gomod string) bool {
+	b, err := os.ReadFile(gomod)
+	return err == nil && bytes.Contains(b, []byte("module github.com/rinhq/rin\n"))
 }
 
 // goTool is the go command, preferring PATH.

@@ -18,8 +18,9 @@ import (
 	"github.com/rinhq/rin/stack/internal/proc"
 )
 
-// The AWS Lambda runtime interface emulator is pinned in go.mod as a tool,
-// like goaws; its pseudo-version is part of the cached binary's name.
+// The AWS Lambda runtime interface emulator is pinned as a tool in the tools
+// module (internal/tools/go.mod), like goaws; its pseudo-version is part of
+// the cached binary's name.
 const (
 	rieVersion = "v0.0.0-20261030222936-bef5c4ba774d"
 	riePackage = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"

@@ -19,6 +19,9 @@ import (
 // output directory (a second run must start clean), and checks what it
 // tells people. A missing PostgreSQL skips it, except under CI=true.
 func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow test: skipped with -short (make test-short); make test runs it")
+	}
 	stacktest.CheckStart(t, stack.CheckPostgres())
 	out := t.TempDir()
 	for round := 1; round <= 2; round++ {

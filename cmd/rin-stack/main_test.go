@@ -29,6 +29,9 @@ func TestMain(m *testing.M) {
 }
 
 func TestRinStackServesAndStopsOnSignal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow test: skipped with -short (make test-short); make test runs it")
+	}
 	stacktest.CheckStart(t, stack.CheckPostgres())
 	envFile := filepath.Join(t.TempDir(), "stack.env")
 	cmd := exec.Command(os.Args[0], "-env-file", envFile, "-bucket", "demo-bucket", "-queue", "demo-queue", "-visibility-timeout", "7")

@@ -269,7 +269,20 @@ func TestCancelAndClientToken(t *testing.T) {
 	if err != nil || *again.Id != *out.Id || f.srv.Submitted() != 1 {
 		t.Fatalf("same ClientToken: id %v vs %v, %d submitted, %v", *again.Id, *out.Id, f.srv.Submitted(), err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	// Cancel once the INSERT is done and the sleep runs: the cancel must
+	// roll back what the batch already did.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		d, err := f.api.DescribeStatement(t.Context(), &redshiftdata.DescribeStatementInput{Id: out.Id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.SubStatements) == 2 && d.SubStatements[0].Status == types.StatementStatusStringFinished && d.SubStatements[1].Status == types.StatementStatusStringStarted {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the batch never reached its second statement: %s %+v", d.Status, d.SubStatements)
+		}
+	}
 	c, err := f.api.CancelStatement(t.Context(), &redshiftdata.CancelStatementInput{Id: out.Id})
 	if err != nil || !*c.Status {
 		t.Fatalf("cancel: %+v %v", c, err)
