@@ -35,6 +35,9 @@ func (c *RunCommand) serveLambda(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Overwrites == config.OverwritesSkip {
+		log.Warn("overwrites: skip relies on the journal, which lives one invocation in Lambda: two versions of a key delivered to different invocations both load; use overwrites: load (docs/lambda.md)")
+	}
 	copier, closeCopier := newCopier(cfg, ac, log)
 	defer closeCopier()
 	opts.Logger = log
