@@ -190,6 +190,7 @@ type Engine struct {
 	readyAt   map[string]time.Time     // when a received job became due
 	ready     map[Destination][]string // received jobs waiting for a batch (queue.go)
 	later     map[string]bool          // received jobs whose retry is not due yet
+	pace      pacing                   // arrivals and batches in flight per table (pace.go)
 	queued    map[string]bool          // ids in ready or later
 	msgs      map[string]*pendingMessage
 	jobMsgs   map[string]map[string]bool // job id → ids of undeleted messages

@@ -29,6 +29,7 @@ func (e *Engine) enqueue(j *journal.Job, now time.Time) {
 	}
 	d := destinationOf(j)
 	e.ready[d] = append(e.ready[d], j.ID)
+	e.pace.joinedNow(d, now)
 }
 
 // promote moves retries that have come due into their queues and returns
@@ -51,6 +52,7 @@ func (e *Engine) promote(now time.Time) time.Time {
 		delete(e.later, id)
 		d := destinationOf(j)
 		e.ready[d] = append(e.ready[d], id)
+		e.pace.joinedNow(d, now)
 	}
 	return next
 }
@@ -68,6 +70,7 @@ func (e *Engine) head(d Destination) *journal.Job {
 		q = q[1:]
 	}
 	delete(e.ready, d)
+	e.pace.forget(d)
 	return nil
 }
 

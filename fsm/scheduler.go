@@ -31,7 +31,12 @@ func (e *Engine) scheduleLoop(ctx context.Context, done <-chan struct{}, loads *
 			loads.Add(1)
 			go func(b plannedBatch) {
 				defer loads.Done()
-				if err := e.load(ctx, b); err != nil {
+				err := e.load(ctx, b)
+				e.mu.Lock()
+				e.pace.ended(b.Dest)
+				e.mu.Unlock()
+				e.signal(e.wake) // the table's next batch may start now
+				if err != nil {
 					fail(err)
 				}
 			}(b)
@@ -121,9 +126,14 @@ func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 			full := len(jobs) == maxFiles || i < len(q)
 			if !full && !closing && probe == nil {
 				if age := now.Sub(e.readyAt[first.ID]); age < e.opts.Batch.MaxAge {
-					// Wait for the batch to fill, at most MaxAge.
-					soon(e.readyAt[first.ID].Add(e.opts.Batch.MaxAge))
-					break
+					// Wait for the batch to fill, at most MaxAge, unless
+					// nothing joins it any more (pace.go).
+					ok, at := e.pace.earlyStart(d, len(jobs), maxFiles, e.opts.Batch.MaxAge, now)
+					if !ok {
+						soon(e.readyAt[first.ID].Add(e.opts.Batch.MaxAge))
+						soon(at)
+						break
+					}
 				}
 			}
 			for _, id := range q[:i] {
@@ -136,6 +146,7 @@ func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 				b.Jobs = append(b.Jobs, *j)
 			}
 			e.running[d.Endpoint]++
+			e.pace.started(d)
 			out = append(out, b)
 		}
 	}

@@ -1,0 +1,84 @@
+package fsm
+
+import "time"
+
+// Group commit per table. A batch that is not full waits for company, at
+// most batch.max_age, so that a COPY — expensive on Redshift — carries many
+// objects. Waiting is pointless, though, once nothing joins the batch any
+// more: at the end of a burst the receivers have drained the queue, and
+// every second of max_age left is a second added to the load. So a batch
+// that is not full also starts early when
+//
+//   - no job has joined its destination for a quiet spell (max_age/10,
+//     between 50 ms and 500 ms): the intake has stopped feeding it;
+//   - it holds at least a quarter of max_files: a trickle (a few objects a
+//     second) still waits for max_age, so early starts never make tiny
+//     COPYs; and
+//   - no batch of its table is in flight in this engine. While one is, the
+//     next batch accumulates behind it: it would only wait for the table's
+//     guard, holding one of the endpoint's COPY slots that another table
+//     could use.
+//
+// A full batch, a probe, a batch past max_age, or any batch once no receiver
+// is left (batch mode at the end of the queue) starts as before.
+
+// pacing is what the planner knows about arrivals and COPYs in flight, per
+// destination and table. Guarded by Engine.mu; the zero value is ready.
+type pacing struct {
+	joined map[Destination]time.Time // when a job last joined the destination's ready queue
+	busy   map[tableRef]int          // batches of a table in flight in this engine
+}
+
+// tableRef names a table on an endpoint: what the table's guard serialises.
+type tableRef struct{ endpoint, schema, table string }
+
+func tableOf(d Destination) tableRef { return tableRef{d.Endpoint, d.Schema, d.Table} }
+
+// joinedNow notes a job joining d's ready queue.
+func (p *pacing) joinedNow(d Destination, now time.Time) {
+	if p.joined == nil {
+		p.joined = map[Destination]time.Time{}
+	}
+	p.joined[d] = now
+}
+
+// forget drops d once its ready queue is empty.
+func (p *pacing) forget(d Destination) { delete(p.joined, d) }
+
+func (p *pacing) started(d Destination) {
+	if p.busy == nil {
+		p.busy = map[tableRef]int{}
+	}
+	p.busy[tableOf(d)]++
+}
+
+func (p *pacing) ended(d Destination) {
+	t := tableOf(d)
+	if p.busy[t]--; p.busy[t] <= 0 {
+		delete(p.busy, t)
+	}
+}
+
+// quietSpell is how long a destination must go without a new job before a
+// batch that is not full may start early.
+func quietSpell(maxAge time.Duration) time.Duration {
+	return min(max(maxAge/10, 50*time.Millisecond), 500*time.Millisecond)
+}
+
+// earlyStart reports whether a batch of n jobs for d (at most maxFiles), not
+// full and younger than max_age, may start now; if not, it returns when it
+// may, zero when only max_age (or a batch of its table ending) will let it.
+func (p *pacing) earlyStart(d Destination, n, maxFiles int, maxAge time.Duration, now time.Time) (bool, time.Time) {
+	if n < max(1, maxFiles/4) || p.busy[tableOf(d)] > 0 {
+		return false, time.Time{}
+	}
+	joined, ok := p.joined[d]
+	if !ok {
+		return true, time.Time{}
+	}
+	at := joined.Add(quietSpell(maxAge))
+	if !now.Before(at) {
+		return true, time.Time{}
+	}
+	return false, at
+}
