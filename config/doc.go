@@ -102,8 +102,8 @@
 //	  max_files               1000 objects per COPY
 //	  max_bytes               1073741824 (1 GiB)
 //	  max_age                 2s: how long the first object waits for company. A batch of at
-//	                          least max_files/4 starts sooner once no object has joined it for
-//	                          max_age/10 (50 ms to 500 ms) and no COPY of its table is running
+//	                          least max_files/2 starts sooner once no object has joined it for
+//	                          max_age/8 (50 ms to 500 ms) and no COPY of its table is running
 //	                          in this rin: the intake has stopped feeding it
 //	  concurrency             4 COPYs at once per endpoint (top level only)
 //	  copy_timeout            1h: from the moment the COPY starts (the guard taken), a COPY

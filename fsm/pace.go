@@ -9,11 +9,13 @@ import "time"
 // every second of max_age left is a second added to the load. So a batch
 // that is not full also starts early when
 //
-//   - no job has joined its destination for a quiet spell (max_age/10,
+//   - no job has joined its destination for a quiet spell (max_age/8,
 //     between 50 ms and 500 ms): the intake has stopped feeding it;
-//   - it holds at least a quarter of max_files: a trickle (a few objects a
-//     second) still waits for max_age, so early starts never make tiny
-//     COPYs; and
+//   - it holds at least half of max_files: a trickle (a few objects a
+//     second) still waits for max_age, so early starts never make small
+//     COPYs, and an intake that only paused (a slow receive on a busy
+//     machine looks the same from here) costs at most one COPY of half a
+//     batch more; and
 //   - no batch of its table is in flight in this engine. While one is, the
 //     next batch accumulates behind it: it would only wait for the table's
 //     guard, holding one of the endpoint's COPY slots that another table
@@ -62,14 +64,14 @@ func (p *pacing) ended(d Destination) {
 // quietSpell is how long a destination must go without a new job before a
 // batch that is not full may start early.
 func quietSpell(maxAge time.Duration) time.Duration {
-	return min(max(maxAge/10, 50*time.Millisecond), 500*time.Millisecond)
+	return min(max(maxAge/8, 50*time.Millisecond), 500*time.Millisecond)
 }
 
 // earlyStart reports whether a batch of n jobs for d (at most maxFiles), not
 // full and younger than max_age, may start now; if not, it returns when it
 // may, zero when only max_age (or a batch of its table ending) will let it.
 func (p *pacing) earlyStart(d Destination, n, maxFiles int, maxAge time.Duration, now time.Time) (bool, time.Time) {
-	if n < max(1, maxFiles/4) || p.busy[tableOf(d)] > 0 {
+	if n < max(1, maxFiles/2) || p.busy[tableOf(d)] > 0 {
 		return false, time.Time{}
 	}
 	joined, ok := p.joined[d]
