@@ -9,6 +9,8 @@
 //	submit.go     jobs with no SQS message (rin backfill) → journaled (received)
 //	scheduler.go  due jobs grouped by destination into batches, per endpoint
 //	queue.go      the ready queues the scheduler takes batches from
+//	pace.go       when a batch that is not full starts: max_age, or sooner
+//	              once the intake stops feeding it (group commit per table)
 //	load.go       received → copying (durable) → COPY → copied (durable)
 //	ack.go        message deleted once all its jobs are done → acked (a job
 //	              no message refers to is acked once copied);
