@@ -49,6 +49,7 @@ func (e *Engine) receiveLoop(ctx context.Context) error {
 			continue
 		}
 		failures = 0
+		e.noteReceive(len(msgs), time.Now()) // the planner's sign that the queue ran dry (pace.go)
 		if len(msgs) == 0 {
 			if e.opts.BatchMode {
 				if err := e.flushAdmissions(); err != nil {

@@ -9,13 +9,16 @@ import "time"
 // every second of max_age left is a second added to the load. So a batch
 // that is not full also starts early when
 //
-//   - no job has joined its destination for a quiet spell (max_age/8,
-//     between 50 ms and 500 ms): the intake has stopped feeding it;
+//   - the intake has stopped feeding it: a receive came back with fewer
+//     messages than it asked for (the queue had no more to give) after the
+//     destination's last job joined, and no job has joined since for a
+//     quiet spell (max_age/8, between 50 ms and 500 ms). Either alone
+//     misleads: SQS hands out short batches while a backlog waits, and on a
+//     busy machine a slow receive leaves a gap as long as the end of a
+//     burst does;
 //   - it holds at least half of max_files: a trickle (a few objects a
 //     second) still waits for max_age, so early starts never make small
-//     COPYs, and an intake that only paused (a slow receive on a busy
-//     machine looks the same from here) costs at most one COPY of half a
-//     batch more; and
+//     COPYs; and
 //   - no batch of its table is in flight in this engine. While one is, the
 //     next batch accumulates behind it: it would only wait for the table's
 //     guard, holding one of the endpoint's COPY slots that another table
@@ -28,6 +31,7 @@ import "time"
 // destination and table. Guarded by Engine.mu; the zero value is ready.
 type pacing struct {
 	joined map[Destination]time.Time // when a job last joined the destination's ready queue
+	short  time.Time                 // when a receive last came back with fewer messages than asked for
 	busy   map[tableRef]int          // batches of a table in flight in this engine
 }
 
@@ -67,6 +71,17 @@ func quietSpell(maxAge time.Duration) time.Duration {
 	return min(max(maxAge/8, 50*time.Millisecond), 500*time.Millisecond)
 }
 
+// noteReceive is told how many messages each receive returned.
+func (e *Engine) noteReceive(n int, now time.Time) {
+	if n >= int(e.opts.Receive.MaxMessages) {
+		return
+	}
+	e.mu.Lock()
+	e.pace.short = now
+	e.mu.Unlock()
+	e.signal(e.wake)
+}
+
 // earlyStart reports whether a batch of n jobs for d (at most maxFiles), not
 // full and younger than max_age, may start now; if not, it returns when it
 // may, zero when only max_age (or a batch of its table ending) will let it.
@@ -74,9 +89,9 @@ func (p *pacing) earlyStart(d Destination, n, maxFiles int, maxAge time.Duration
 	if n < max(1, maxFiles/2) || p.busy[tableOf(d)] > 0 {
 		return false, time.Time{}
 	}
-	joined, ok := p.joined[d]
-	if !ok {
-		return true, time.Time{}
+	joined := p.joined[d]
+	if !p.short.After(joined) {
+		return false, time.Time{} // a short receive wakes the planner
 	}
 	at := joined.Add(quietSpell(maxAge))
 	if !now.Before(at) {

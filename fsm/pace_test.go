@@ -48,50 +48,61 @@ func sizes(bs []plannedBatch) map[string][]int {
 }
 
 // TestBatchStartsWhenIntakeStops pins group commit per table (pace.go): a
-// batch that is not full starts before max_age once nothing has joined it
-// for a quiet spell, if it holds at least half of max_files and its
-// table has no batch in flight; a trickle still waits for max_age.
+// batch that is not full starts before max_age once the intake has stopped
+// feeding it (a short receive after its last job, then a quiet spell), if it
+// holds at least half of max_files and its table has no batch in flight; a
+// trickle still waits for max_age.
 func TestBatchStartsWhenIntakeStops(t *testing.T) {
 	e := planner(t)
-	quiet := quietSpell(e.opts.Batch.MaxAge)
+	q := quietSpell(e.opts.Batch.MaxAge)
 	t0 := time.Now()
+	at := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(q))) }
+	plan := func(now time.Time) map[string][]int { bs, _ := e.plan(now); return sizes(bs) }
 
 	ready(e, "big", 60, t0)   // 60 of max_files 100: worth a COPY of its own
 	ready(e, "small", 49, t0) // under half: a trickle
-	if bs, next := e.plan(t0.Add(quiet / 2)); len(bs) != 0 || !next.Equal(t0.Add(quiet)) {
-		t.Fatalf("jobs still arriving: planned %v, next plan at +%s; want nothing before +%s", sizes(bs), next.Sub(t0), quiet)
+	e.noteReceive(10, at(0.5))
+	if got := plan(at(2)); len(got) != 0 {
+		t.Fatalf("quiet, but every receive came back full (a slow receive, not the end of the queue): planned %v, want nothing", got)
 	}
-	// A job joining restarts the quiet spell.
-	ready(e, "big", 10, t0.Add(quiet/2))
-	if bs, _ := e.plan(t0.Add(quiet)); len(bs) != 0 {
-		t.Fatalf("a job joined %s ago: planned %v, want nothing", quiet/2, sizes(bs))
+	// A job joins; the queue runs dry just after: big starts once quiet.
+	ready(e, "big", 10, at(2))
+	e.noteReceive(0, at(2.25))
+	if bs, next := e.plan(at(2.5)); len(bs) != 0 || !next.Equal(at(3)) {
+		t.Fatalf("a job joined %s ago: planned %v, next plan at +%s; want nothing before +%s", q/2, sizes(bs), next.Sub(t0), at(3).Sub(t0))
 	}
-	bs, next := e.plan(t0.Add(quiet/2 + quiet))
-	if got := sizes(bs); len(bs) != 1 || got["big"][0] != 70 {
+	if got := plan(at(3)); len(got) != 1 || len(got["big"]) != 1 || got["big"][0] != 70 {
 		t.Fatalf("intake stopped: planned %v, want one batch of big's 70 jobs and none of small's 49", got)
 	}
-	if want := t0.Add(quiet/2 + quiet + time.Second); next.After(want) {
-		t.Fatalf("next plan at +%s, want by +%s", next.Sub(t0), want.Sub(t0))
+	// A short receive before a destination's last job says nothing about it.
+	ready(e, "late", 60, at(3))
+	if got := plan(at(5)); len(got) != 0 {
+		t.Fatalf("late's jobs joined after the last short receive: planned %v, want nothing", got)
+	}
+	e.noteReceive(7, at(5))
+	if got := plan(at(5)); len(got["late"]) != 1 || got["late"][0] != 60 {
+		t.Fatalf("after a short receive: planned %v, want late's 60 jobs", got)
 	}
 
 	// While big's batch runs, its next batch accumulates: it starts when the
 	// running one ends (or at max_age), not after a quiet spell.
-	ready(e, "big", 50, t0.Add(2*quiet))
-	if bs, _ := e.plan(t0.Add(4 * quiet)); len(bs) != 0 {
-		t.Fatalf("big has a batch in flight: planned %v, want nothing", sizes(bs))
+	ready(e, "big", 50, at(6))
+	e.noteReceive(0, at(6.1))
+	if got := plan(at(8)); len(got) != 0 {
+		t.Fatalf("big has a batch in flight: planned %v, want nothing", got)
 	}
 	e.mu.Lock()
 	e.pace.ended(Destination{Endpoint: "ep", Schema: "public", Table: "big", Manifest: true, Bucket: "b"})
 	e.mu.Unlock()
-	if bs, _ := e.plan(t0.Add(4 * quiet)); len(sizes(bs)["big"]) != 1 || sizes(bs)["big"][0] != 50 {
-		t.Fatalf("big's batch ended: planned %v, want big's 50 jobs", sizes(bs))
+	if got := plan(at(8)); len(got["big"]) != 1 || got["big"][0] != 50 {
+		t.Fatalf("big's batch ended: planned %v, want big's 50 jobs", got)
 	}
 
 	// The trickle waits for max_age, as before.
-	if bs, _ := e.plan(t0.Add(e.opts.Batch.MaxAge - time.Millisecond)); len(bs) != 0 {
-		t.Fatalf("before max_age: planned %v, want nothing", sizes(bs))
+	if got := plan(t0.Add(e.opts.Batch.MaxAge - time.Millisecond)); len(got) != 0 {
+		t.Fatalf("before max_age: planned %v, want nothing", got)
 	}
-	if bs, _ := e.plan(t0.Add(e.opts.Batch.MaxAge)); sizes(bs)["small"][0] != 49 {
-		t.Fatalf("at max_age: planned %v, want small's 49 jobs", sizes(bs))
+	if got := plan(t0.Add(e.opts.Batch.MaxAge)); len(got["small"]) != 1 || got["small"][0] != 49 {
+		t.Fatalf("at max_age: planned %v, want small's 49 jobs", got)
 	}
 }
