@@ -25,7 +25,10 @@ import "time"
 //     could use.
 //
 // A full batch, a probe, a batch past max_age, or any batch once no receiver
-// is left (batch mode at the end of the queue) starts as before.
+// is left (batch mode at the end of the queue) starts as before. Only when a
+// batch starts changes, never what a load does: it is journaled copying
+// before its COPY and checked against the ledger in the COPY's transaction
+// (load.go, the Copier), so exactly-once does not depend on any of this.
 
 // pacing is what the planner knows about arrivals and COPYs in flight, per
 // destination and table. Guarded by Engine.mu; the zero value is ready.
