@@ -7,6 +7,9 @@
 //	intake.go     SQS message → records → routes → jobs, journaled (received)
 //	admitter.go   what receivers bring, journaled in group commits
 //	submit.go     jobs with no SQS message (rin backfill) → journaled (received)
+//	versions.go   objects that change: an event older than one seen for its
+//	              key ends superseded; the Copier's check before the COPY
+//	              ends changed objects superseded, deleted ones removed
 //	scheduler.go  due jobs grouped by destination into batches, per endpoint
 //	queue.go      the ready queues the scheduler takes batches from
 //	pace.go       when a batch that is not full starts: max_age, or sooner
@@ -21,6 +24,7 @@
 //	requeue.go    failed jobs sent back to received by a person
 //	retention.go  warnings before SQS expires messages rin holds
 //	stats.go      counters for /metrics, in total and per target
+//	guardstats.go the Copier's waits for its exactly-once guard, for /metrics
 //	histogram.go  COPY durations and load latency in fixed buckets
 //	config.go     the engine's options from rin's config
 //
@@ -32,6 +36,7 @@
 // that already committed, which is what makes the load exactly-once.
 //
 // The engine keeps every pending job (received, copying, copied) in memory
-// and the journal as the durable copy; jobs that are acked or failed live
-// only in the journal.
+// and the journal as the durable copy; jobs that ended — acked, failed,
+// superseded, removed — live only in the journal, whose transition table
+// (journal/transitions.go) refuses any other move.
 package fsm
