@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -91,8 +92,12 @@ func (v Versions) listed(ctx context.Context, jobs []journal.Job, out []verdict)
 		case accessDenied(err):
 			v.denied.deny(bucket)
 			continue // HEADs instead (s3:GetObject is enough for them)
+		case ctx.Err() != nil:
+			return context.Cause(ctx)
 		case err != nil:
-			return s3Fault(fmt.Errorf("list s3://%s/%s… to check %d objects before their COPY: %w", bucket, commonPrefix(lo, hi), len(idx), err))
+			// The listing is an optimisation: whatever refused it, the HEADs
+			// judge these objects, and their errors are scoped as S3 reports them.
+			continue
 		}
 		for _, i := range idx {
 			o, ok := found[jobs[i].Key]
@@ -122,7 +127,7 @@ func listRange(ctx context.Context, l objectLister, bucket, lo, hi string, want 
 	found := map[string]listedObject{}
 	in := &s3.ListObjectsV2Input{
 		Bucket: aws.String(bucket), Prefix: aws.String(commonPrefix(lo, hi)),
-		StartAfter: aws.String(lo[:len(lo)-1]), // just before lo: every key from lo on
+		StartAfter: aws.String(withoutLastRune(lo)), // just before lo: every key from lo on
 	}
 	for {
 		res, err := l.ListObjectsV2(ctx, in)
@@ -157,12 +162,24 @@ func listRange(ctx context.Context, l objectLister, bucket, lo, hi string, want 
 // many of the keys wanted, or a tenth of its entries.
 const listMinHits = 100
 
+// commonPrefix is the longest common prefix of a and b that ends on a
+// character boundary: S3 keys are UTF-8, and so must a Prefix be.
 func commonPrefix(a, b string) string {
 	n := 0
 	for n < len(a) && n < len(b) && a[n] == b[n] {
 		n++
 	}
+	for n > 0 && n < len(a) && !utf8.RuneStart(a[n]) {
+		n--
+	}
 	return a[:n]
+}
+
+// withoutLastRune is s less its last character: a key that sorts just
+// before s, valid UTF-8 when s is.
+func withoutLastRune(s string) string {
+	_, size := utf8.DecodeLastRuneInString(s)
+	return s[:len(s)-size]
 }
 
 func accessDenied(err error) bool {

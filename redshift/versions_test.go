@@ -201,3 +201,26 @@ func TestVersionsUncheckedAsksNothing(t *testing.T) {
 		}
 	}
 }
+
+// Keys are anyone's UTF-8: the listing's Prefix and StartAfter stay on
+// character boundaries, so S3 is never sent a broken string.
+func TestListRangeRuneBoundaries(t *testing.T) {
+	if got := commonPrefix("logs/ü/a", "logs/ö/b"); got != "logs/" { // ü and ö share their first byte
+		t.Errorf("commonPrefix = %q, want logs/", got)
+	}
+	if got := withoutLastRune("logs/🙂"); got != "logs/" {
+		t.Errorf("withoutLastRune = %q, want logs/", got)
+	}
+	store := &versionStore{pageSize: 1000}
+	jobs := versionJobs(20, store)
+	for i := range jobs {
+		k := fmt.Sprintf("logs/ü/%02d-🙂", i)
+		delete(store.objects, jobs[i].Key)
+		jobs[i].Key = k
+		store.objects[k] = jobs[i].ETag
+	}
+	res, err := NewVersions(&copyRecorder{}, store, config.OverwritesLoad, nil).Copy(context.Background(), fsm.Batch{Jobs: jobs})
+	if err != nil || len(res.Superseded)+len(res.Removed) != 0 || store.lists != 1 || store.heads != 0 {
+		t.Errorf("err %v, superseded %v, removed %v, %d listings, %d HEADs; want all loaded from one listing", err, res.Superseded, res.Removed, store.lists, store.heads)
+	}
+}
