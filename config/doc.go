@@ -117,9 +117,9 @@
 //	overwrites                what a key written again does (S3 sends an event per write):
 //	                          load (default): each version loads once; rin checks every object
 //	                          before its COPY (a listing of the batch's key range, else a HEAD
-//	                          each) and loads only the bytes its event announced
-//	                          (eTag/versionId); an event whose object changed since ends
-//	                          superseded, and the newer version loads with its own event
+//	                          each): an object rewritten since its event loads its current
+//	                          bytes as that version (eTag/versionId), which that version's own
+//	                          event then finds loaded; a deleted one ends removed
 //	                          skip: a key loads once, from its first event; later ones superseded
 //	                          unchecked: no HEAD; each event loads what the key holds at COPY time
 //	                          (the original Rin; for keys that are never rewritten)

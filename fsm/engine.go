@@ -71,6 +71,10 @@ type Result struct {
 	// end in those states, not loaded and not failed (versions.go).
 	Superseded map[string]string
 	Removed    map[string]string
+	// Notes are remarks on jobs that loaded, by id: a job whose object
+	// had changed since its event loaded the key's current bytes, as that
+	// version (versions.go).
+	Notes map[string]string
 }
 
 // Options are the engine's knobs; config.Config supplies them in rin.

@@ -82,6 +82,7 @@ func (e *Engine) attempt(ctx context.Context, b Batch, probe *holdKey, count boo
 				continue
 			}
 			j.State = journal.Copied
+			j.Note = res.Notes[j.ID]
 			j.CopiedAt = now
 			j.LastError = ""
 			j.Rows = res.Rows

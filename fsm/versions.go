@@ -17,11 +17,12 @@ import (
 //     one already seen for the same key and table ends superseded: the
 //     newer one is what loads. With overwrites: skip, every event of a key
 //     after its first ends superseded.
-//   - Before the COPY, the Copier checks each object (a HEAD: its eTag and
-//     versionId must still be the event's; redshift.Versions) and leaves out
-//     those that changed since (superseded: their newer version loads with
-//     its own event) or are gone (removed), and keeps one job per key in a
-//     batch, the newest. Result.Superseded and Result.Removed report them.
+//   - Before the COPY, the Copier checks each object (redshift.Versions):
+//     one whose bytes are no longer its event's loads the bytes the key
+//     holds, as that version (its ledger row bears that version's job id,
+//     so the version's own event finds it loaded; Result.Notes says so);
+//     one that is gone is left out (Result.Removed); of the jobs of one key
+//     in a batch the newest is kept (Result.Superseded).
 //   - A COPY that fails because a data file no longer exists
 //     (ErrObjectGone) ends its job removed, not failed.
 

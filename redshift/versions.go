@@ -27,16 +27,16 @@ import (
 //
 // In every mode it keeps one job per key in a batch, the newest by S3's
 // sequencer: a manifest never lists one URL twice. With overwrites: load
-// (the default) it then HEADs each object: one whose eTag or versionId is
-// no longer its event's is left out as superseded (its newer version loads
-// with its own event), one that is gone as removed.
+// (the default) it then checks each object (check): one whose eTag or
+// versionId is no longer its event's loads the bytes the key holds, under
+// that version's job id; one that is gone is left out as removed.
 type Versions struct {
 	Next  fsm.Copier
 	Store ObjectStore // HEADs, in each bucket's region (a RegionalStore)
 	Mode  string      // config.Overwrites*; "" is OverwritesLoad
 	// Ledger, when set, reads an endpoint's ledger: a changed object whose
 	// job an earlier attempt may have loaded (its COPY's outcome unknown)
-	// is asked about, so that it ends loaded rather than superseded.
+	// is asked about, so that it ends loaded rather than removed.
 	Ledger func(endpoint string) (*LedgerReader, error)
 	// Parallel bounds the HEADs in flight per batch (0: 16).
 	Parallel int
@@ -49,15 +49,13 @@ var _ fsm.Copier = Versions{}
 // Copy implements fsm.Copier.
 func (v Versions) Copy(ctx context.Context, b fsm.Batch) (fsm.Result, error) {
 	keep, superseded := newestPerKey(b.Jobs)
-	removed := map[string]string{}
+	removed, notes := map[string]string{}, map[string]string{}
+	remap := map[string][]string{} // id a changed object is loaded under → the jobs' own ids
 	if v.Mode == "" || v.Mode == config.OverwritesLoad {
 		var err error
-		if keep, err = v.check(ctx, keep, superseded, removed); err != nil {
+		if keep, err = v.check(ctx, keep, superseded, removed, notes, remap); err != nil {
 			return fsm.Result{}, err
 		}
-	}
-	if len(superseded)+len(removed) == 0 {
-		return v.Next.Copy(ctx, b)
 	}
 	loaded, err := v.loadedBefore(ctx, b, superseded, removed)
 	if err != nil {
@@ -73,12 +71,22 @@ func (v Versions) Copy(ctx context.Context, b fsm.Batch) (fsm.Result, error) {
 			res.Skipped = map[string]bool{}
 		}
 	}
+	for as, own := range remap {
+		for _, id := range own {
+			if res.Skipped[as] {
+				res.Skipped[id] = true
+			}
+			if n, ok := res.RowsSkipped[as]; ok {
+				res.RowsSkipped[id] = n
+			}
+		}
+	}
 	for id := range loaded {
 		res.Skipped[id] = true
 		delete(superseded, id)
 		delete(removed, id)
 	}
-	res.Superseded, res.Removed = superseded, removed
+	res.Superseded, res.Removed, res.Notes = superseded, removed, notes
 	return res, nil
 }
 
@@ -122,18 +130,27 @@ type verdict struct {
 	note  string
 	size  int64
 	err   error
+	// changed: the key holds other bytes than the event's, these.
+	changed         bool
+	etag, versionID string
 }
 
-// check returns the jobs whose object still holds their event's bytes,
-// adding the others to superseded or removed. Jobs whose event named no
-// eTag or version cannot be checked and load. Objects of unversioned jobs
-// are judged from a listing of their key range where the store can list
-// (one request per 1,000 keys instead of a HEAD each: listed); the rest,
-// and versioned jobs (the listing has no versionIds), by a HEAD each. A
-// request that fails for another reason than the object's absence fails
-// the batch, scoped as rin's own S3 calls are (access → the bucket is
-// held).
-func (v Versions) check(ctx context.Context, jobs []journal.Job, superseded, removed map[string]string) ([]journal.Job, error) {
+// check returns the jobs to load and adds the others to removed (their
+// object is gone). A job whose object holds other bytes than its event
+// announced — the key was rewritten since, or the event's eTag was never
+// the object's — loads the bytes the key holds now, under the id of the
+// version they are (remap, notes): the COPY's ledger check then skips them
+// if that version loaded already, and that version's own event finds them
+// loaded. So each version's bytes load once, whichever event comes first.
+// Jobs whose event named no eTag or version cannot be checked and load.
+//
+// Objects of unversioned jobs are judged from a listing of their key range
+// where the store can list (one request per 1,000 keys instead of a HEAD
+// each: listed); the rest, and versioned jobs (the listing has no
+// versionIds), by a HEAD each. A request that fails for another reason
+// than the object's absence fails the batch, scoped as rin's own S3 calls
+// are (access → the bucket is held).
+func (v Versions) check(ctx context.Context, jobs []journal.Job, superseded, removed, notes map[string]string, remap map[string][]string) ([]journal.Job, error) {
 	out := make([]verdict, len(jobs))
 	if err := v.listed(ctx, jobs, out); err != nil {
 		return nil, err
@@ -144,11 +161,22 @@ func (v Versions) check(ctx context.Context, jobs []journal.Job, superseded, rem
 	var keep []journal.Job
 	for i, j := range jobs {
 		vd := out[i]
-		switch vd.state {
-		case journal.Superseded:
+		switch {
+		case vd.state == journal.Superseded:
 			superseded[j.ID] = vd.note
-		case journal.Removed:
+		case vd.state == journal.Removed:
 			removed[j.ID] = vd.note
+		case vd.changed:
+			as := j
+			as.ETag, as.Version = vd.etag, vd.etag
+			if hasVersionID(j) && vd.versionID != "" {
+				as.Version = vd.versionID
+			}
+			as.ID = journal.JobID(j.Endpoint, j.Schema, j.Table, j.Bucket, j.Key, as.Version)
+			as.Size = vd.size
+			remap[as.ID] = append(remap[as.ID], j.ID)
+			notes[j.ID] = fmt.Sprintf("%s; loaded as that version (job %s), so its own event loads nothing again", vd.note, as.ID)
+			keep = append(keep, as)
 		default:
 			if j.Size == 0 {
 				j.Size = vd.size
@@ -183,8 +211,9 @@ func (v Versions) headAll(ctx context.Context, jobs []journal.Job, out []verdict
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				st, note, size, err := v.head(ctx, jobs[i])
-				out[i] = verdict{st, note, size, err}
+				vd, err := v.head(ctx, jobs[i])
+				vd.err = err
+				out[i] = vd
 				if err != nil {
 					cancel()
 				}
@@ -215,19 +244,18 @@ feed:
 }
 
 // head judges one job by a HEAD of its object.
-func (v Versions) head(ctx context.Context, j journal.Job) (journal.State, string, int64, error) {
+func (v Versions) head(ctx context.Context, j journal.Job) (verdict, error) {
 	if j.ETag == "" && !hasVersionID(j) {
-		return journal.Received, "", 0, nil
+		return verdict{state: journal.Received}, nil
 	}
 	out, err := v.Store.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(j.Bucket), Key: aws.String(j.Key)})
 	if err != nil {
 		if notFound(err) {
-			return journal.Removed, "the object was deleted before its COPY (HEAD: 404 Not Found)", 0, nil
+			return verdict{state: journal.Removed, note: "the object was deleted before its COPY (HEAD: 404 Not Found)"}, nil
 		}
-		return "", "", 0, s3Fault(fmt.Errorf("check %s before its COPY (HEAD; rin needs s3:GetObject, or set overwrites: unchecked): %w", j.URI(), err))
+		return verdict{}, s3Fault(fmt.Errorf("check %s before its COPY (HEAD; rin needs s3:GetObject, or set overwrites: unchecked): %w", j.URI(), err))
 	}
-	vd := judge(j, strings.Trim(aws.ToString(out.ETag), `"`), aws.ToString(out.VersionId), aws.ToInt64(out.ContentLength), out.LastModified)
-	return vd.state, vd.note, vd.size, nil
+	return judge(j, strings.Trim(aws.ToString(out.ETag), `"`), aws.ToString(out.VersionId), aws.ToInt64(out.ContentLength), out.LastModified), nil
 }
 
 // notFound reports a HEAD's 404: no such key, or a delete marker on top.

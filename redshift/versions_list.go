@@ -199,13 +199,14 @@ func judge(j journal.Job, etag, versionID string, size int64, modified *time.Tim
 	if modified != nil {
 		when = modified.UTC().Format("2006-01-02T15:04:05Z")
 	}
-	if hasVersionID(j) && versionID != "" && versionID != j.Version {
-		return verdict{state: journal.Superseded, size: size,
-			note: fmt.Sprintf("the key now holds version %s, written %s; its own event loads it", versionID, when)}
-	}
-	if j.ETag != "" && etag != "" && etag != j.ETag {
-		return verdict{state: journal.Superseded, size: size,
-			note: fmt.Sprintf("the key now holds other bytes (eTag %s, written %s); their own event loads them", etag, when)}
+	changed := verdict{state: journal.Received, size: size, changed: true, etag: etag, versionID: versionID}
+	switch {
+	case hasVersionID(j) && versionID != "" && versionID != j.Version:
+		changed.note = fmt.Sprintf("the key holds version %s (written %s), not the event's %s", versionID, when, j.Version)
+		return changed
+	case j.ETag != "" && etag != "" && etag != j.ETag:
+		changed.note = fmt.Sprintf("the key holds other bytes (eTag %s, written %s) than the event's (eTag %s)", etag, when, j.ETag)
+		return changed
 	}
 	return verdict{state: journal.Received, size: size}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -72,15 +73,27 @@ func (s *versionStore) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2In
 }
 
 // copyRecorder is the Copier behind Versions: it records what reaches it.
-type copyRecorder struct{ batches [][]string }
+type copyRecorder struct {
+	batches [][]string
+	jobs    map[string]journal.Job // by id, as they reached the COPY
+	skip    map[string]bool        // ids the "ledger" holds
+}
 
 func (c *copyRecorder) Copy(ctx context.Context, b fsm.Batch) (fsm.Result, error) {
 	var keys []string
+	if c.jobs == nil {
+		c.jobs = map[string]journal.Job{}
+	}
+	res := fsm.Result{Skipped: map[string]bool{}}
 	for _, j := range b.Jobs {
 		keys = append(keys, j.Key)
+		c.jobs[j.ID] = j
+		if c.skip[j.ID] {
+			res.Skipped[j.ID] = true
+		}
 	}
 	c.batches = append(c.batches, keys)
-	return fsm.Result{Skipped: map[string]bool{}}, nil
+	return res, nil
 }
 
 func versionJobs(n int, store *versionStore) []journal.Job {
@@ -95,8 +108,10 @@ func versionJobs(n int, store *versionStore) []journal.Job {
 }
 
 // A batch's objects are judged from one listing of their key range, not a
-// HEAD each: the rewritten one is superseded, the deleted one removed, two
-// events of one key leave the newer, and only the rest reach the COPY.
+// HEAD each: the rewritten one loads as the version the key now holds
+// (under that version's id, with a note), the deleted one is removed, two
+// events of one key leave the newer, and the rest reach the COPY as they
+// are.
 func TestVersionsJudgeFromListing(t *testing.T) {
 	store := &versionStore{pageSize: 1000}
 	jobs := versionJobs(500, store)
@@ -114,14 +129,27 @@ func TestVersionsJudgeFromListing(t *testing.T) {
 	if store.heads != 0 || store.lists != 1 {
 		t.Errorf("%d HEADs and %d listings for 500 objects in one key range; want 0 and 1", store.heads, store.lists)
 	}
-	if len(res.Superseded) != 2 || res.Superseded["j7"] == "" || res.Superseded["j3-old"] == "" {
-		t.Errorf("superseded %v; want j7 (rewritten) and j3-old (an older event of j3's key)", res.Superseded)
+	if len(res.Superseded) != 1 || res.Superseded["j3-old"] == "" {
+		t.Errorf("superseded %v; want j3-old (an older event of j3's key)", res.Superseded)
+	}
+	as := journal.JobID("", "", "", "b", jobs[7].Key, "etag-rewritten")
+	if got, ok := next.jobs[as]; !ok || got.Version != "etag-rewritten" || got.ETag != "etag-rewritten" {
+		t.Errorf("the rewritten object reached the COPY as %+v; want it under job %s, version etag-rewritten", got, as)
+	}
+	if _, ok := next.jobs["j7"]; ok || !strings.Contains(res.Notes["j7"], as) {
+		t.Errorf("j7: COPYed under its own id %v, note %q; want it loaded as %s and said so", ok, res.Notes["j7"], as)
 	}
 	if len(res.Removed) != 1 || res.Removed["j9"] == "" {
 		t.Errorf("removed %v; want j9", res.Removed)
 	}
-	if len(next.batches) != 1 || len(next.batches[0]) != 498 {
-		t.Fatalf("COPY got %d batches, first of %d; want one of 498 (501 less 3)", len(next.batches), len(next.batches[0]))
+	if len(next.batches) != 1 || len(next.batches[0]) != 499 {
+		t.Fatalf("COPY got %d batches, first of %d; want one of 499 (501 less the older event and the deleted object)", len(next.batches), len(next.batches[0]))
+	}
+	// Loaded already under that version's id (its own event came first):
+	// the ledger's skip reaches the job that asked.
+	next.skip = map[string]bool{as: true}
+	if res, err = v.Copy(context.Background(), fsm.Batch{Jobs: jobs}); err != nil || !res.Skipped["j7"] {
+		t.Errorf("skipped %v (err %v); want j7 skipped, its bytes loaded as %s before", res.Skipped, err, as)
 	}
 }
 
@@ -166,8 +194,8 @@ func TestVersionsFallBackToHead(t *testing.T) {
 			if store.heads != c.wantHeads || store.lists != c.lists {
 				t.Errorf("%d HEADs, %d listings; want %d, %d", store.heads, store.lists, c.wantHeads, c.lists)
 			}
-			if c.versioned && res.Superseded["j4"] == "" {
-				t.Errorf("versioned: superseded %v; want j4 (the key holds a newer version)", res.Superseded)
+			if c.versioned && !strings.Contains(res.Notes["j4"], "v-newer") {
+				t.Errorf("versioned: notes %v; want j4 loaded as v-newer (the key holds a newer version)", res.Notes)
 			}
 			if c.deny {
 				store.heads, store.lists = 0, 0
