@@ -129,7 +129,7 @@ func (e *Engine) admit(ctx context.Context, msgs []sqsx.Message) error {
 			rejected = append(rejected, journal.Rejected{ID: m.ID, Reason: err.Error(), Body: m.Body})
 			rejectedMsgs = append(rejectedMsgs, m)
 		default:
-			parsed = append(parsed, admission{msg: m, records: len(records), candidates: e.jobsFor(m, records), arrived: map[string]journal.State{}})
+			parsed = append(parsed, admission{msg: m, records: len(records), candidates: e.jobsFor(m, records)})
 		}
 	}
 
@@ -160,7 +160,8 @@ func (e *Engine) admit(ctx context.Context, msgs []sqsx.Message) error {
 			}
 		}
 		for _, a := range parsed {
-			for _, c := range a.lookup {
+			for i := range a.lookup {
+				c := &a.lookup[i] // arrive may decide its state; register reads it
 				old, err := tx.Job(c.ID)
 				if err == nil {
 					existing[c.ID] = old
@@ -169,13 +170,12 @@ func (e *Engine) admit(ctx context.Context, msgs []sqsx.Message) error {
 				if !errors.Is(err, journal.ErrNotFound) {
 					return err
 				}
-				if err := e.arrive(tx, &c); err != nil {
+				if err := e.arrive(tx, c); err != nil {
 					return err
 				}
-				if err := tx.PutJob(c); err != nil {
+				if err := tx.PutJob(*c); err != nil {
 					return err
 				}
-				a.arrived[c.ID] = c.State
 			}
 			if len(a.ids) > 0 {
 				if err := tx.PutMessage(journal.Message{ID: a.msg.ID, ReceiptHandle: a.msg.ReceiptHandle, Jobs: a.ids, Received: now, Sent: a.msg.SentAt}); err != nil {
@@ -214,10 +214,7 @@ type admission struct {
 	records    int
 	candidates []journal.Job // its jobs, deduplicated
 	ids        []string      // ids of candidates
-	lookup     []journal.Job // candidates this admission journals
-	// arrived is the state each journaled candidate was written in
-	// (superseded on arrival: versions.go).
-	arrived map[string]journal.State
+	lookup     []journal.Job // candidates this admission journals, as written
 }
 
 // jobsFor routes a message's records to jobs.
@@ -270,8 +267,7 @@ func (e *Engine) register(a admission, existing map[string]journal.Job, now time
 			e.stats.failed(c.Target)
 			continue
 		}
-		if a.arrived[c.ID] == journal.Superseded {
-			c.State = journal.Superseded
+		if c.State == journal.Superseded { // arrive: an older event of its key
 			e.superseded(c)
 			continue
 		}
