@@ -161,7 +161,9 @@ func (j *Journal) init(readOnly bool) error {
 		}
 	}
 	return j.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range buckets() {
+		// keys came after schema 2 without changing it: a file without it is
+		// still schema 2 (readers treat it as empty), and gets it here.
+		for _, b := range append(buckets(), bucketKeys) {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("journal %s: create bucket %s: %w", j.path, b, err)
 			}

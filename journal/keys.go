@@ -51,9 +51,9 @@ func (t *Tx) KeyState(key string) (ks KeyState, ok bool, err error) {
 
 // PutKeyState records ks for key, stamped with the transaction's time.
 func (t *Tx) PutKeyState(key string, ks KeyState) error {
-	b, err := t.tx.CreateBucketIfNotExists(bucketKeys)
-	if err != nil {
-		return err
+	b := t.tx.Bucket(bucketKeys) // made when the journal opens read-write
+	if b == nil {
+		return fmt.Errorf("key %q: %w: no keys bucket", key, ErrCorrupt)
 	}
 	ks.Updated = t.now
 	v, err := json.Marshal(ks)
