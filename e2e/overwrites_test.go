@@ -217,3 +217,38 @@ func TestEventETagNotTheObjects(t *testing.T) {
 		t.Errorf("journal: %d acked of %d, %d states; want all acked", len(jobs[journal.Acked]), n, len(jobs))
 	}
 }
+
+// TestDeletedObjectRemovedWithoutCheck: with overwrites: unchecked no
+// request tells rin an object was deleted after its event; the COPY does
+// (the simulator answers as Redshift, NoSuchKey for the manifest's entry),
+// the batch is split down to that object, and its job ends removed, not
+// failed, while the others load.
+func TestDeletedObjectRemovedWithoutCheck(t *testing.T) {
+	e := newEnv(t)
+	e.table("t")
+	cfg := e.writeConfig("config.yaml", backfillTargets, "ledger:\n  schema: "+e.schema+"\noverwrites: unchecked\n")
+	var events []stack.ObjectEvent
+	var keys []string
+	for i := range 6 {
+		key := fmt.Sprintf("obj/u-%02d.json", i)
+		events = append(events, e.put(key, object(key, backfillRows)))
+		if i != 3 {
+			keys = append(keys, key)
+		}
+	}
+	if _, err := e.st.S3().Client().DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(events[3].Key)}); err != nil {
+		t.Fatal(err)
+	}
+	e.sendEvents(events)
+	if code, out := e.run(time.Minute, "-config", cfg, "-batch"); code != 0 {
+		t.Fatalf("rin -batch exited %d:\n%s", code, tail([]byte(out), 3000))
+	}
+	e.checkRowsOnce(keys)
+	jobs := e.jobs()
+	if len(jobs[journal.Removed]) != 1 || jobs[journal.Removed][0].Key != events[3].Key || len(jobs[journal.Failed]) != 0 {
+		t.Fatalf("removed %d, failed %d; want the deleted object removed, nothing failed", len(jobs[journal.Removed]), len(jobs[journal.Failed]))
+	}
+	if note := jobs[journal.Removed][0].Note; !strings.Contains(note, "does not exist") {
+		t.Errorf("removed job's note %q; want Redshift's text for the missing object", note)
+	}
+}

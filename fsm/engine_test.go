@@ -511,3 +511,26 @@ func TestShutdownAcksLastBatch(t *testing.T) {
 		t.Errorf("message deleted %d times at shutdown, want 1", n)
 	}
 }
+
+// A COPY that fails because a data file is gone (ErrObjectGone) isolates
+// the object and ends its job removed, not failed; the rest of the batch
+// loads and the message is deleted.
+func TestGoneObjectEndsRemoved(t *testing.T) {
+	gone := func(b Batch) error {
+		for _, j := range b.Jobs {
+			if j.Key == "foo/gone" {
+				return BadObject(fmt.Errorf("%w: S3ServiceException:The specified key does not exist.,Status 404,Error NoSuchKey", ErrObjectGone))
+			}
+		}
+		return nil
+	}
+	h := start(t, &fakeCopier{fail: gone}, Options{})
+	h.q.send("m1", event("foo/1", "foo/gone", "foo/2"))
+	h.waitFor("settled", func() bool { return h.q.deletions("m1") == 1 })
+	if got := h.states(); got[journal.Removed] != 1 || got[journal.Acked] != 2 || got[journal.Failed] != 0 {
+		t.Errorf("states %v; want 2 acked, 1 removed, none failed", got)
+	}
+	if s := h.engine.Stats(); s.Removed != 1 || s.Failed != 0 {
+		t.Errorf("stats: %d removed, %d failed; want 1, 0", s.Removed, s.Failed)
+	}
+}

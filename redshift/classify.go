@@ -49,8 +49,15 @@ func markGone(scope fsm.Scope, text string, err error) error {
 	if m := s3ErrorRe.FindStringSubmatch(text); m != nil && m[2] == "NoSuchKey" {
 		return objectGone{err}
 	}
+	if strings.Contains(strings.ToLower(text), goneEntryPhrase) {
+		return objectGone{err}
+	}
 	return err
 }
+
+// goneEntryPhrase is Redshift's text (lower case) for a mandatory manifest
+// entry whose object does not exist: a data file gone, said another way.
+const goneEntryPhrase = "is mandatory but the s3 object does not exist"
 
 // objectGone is an error that is fsm.ErrObjectGone besides itself.
 type objectGone struct{ error }
@@ -151,7 +158,7 @@ var textScopes = []struct {
 	{"check 'stl_load_errors' system table", fsm.ScopeObject},
 	{"check 'sys_load_error_detail' system table", fsm.ScopeObject},
 	{"the specified s3 prefix", fsm.ScopeObject}, // prefix COPY: the object is gone
-	{"is mandatory but the s3 object does not exist", fsm.ScopeObject},
+	{goneEntryPhrase, fsm.ScopeObject},
 	{"zlib error code", fsm.ScopeObject},
 	{"failed to decompress", fsm.ScopeObject},
 	{"invalid input syntax for", fsm.ScopeObject},

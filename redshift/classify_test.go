@@ -166,6 +166,7 @@ func TestClassifyObjectGone(t *testing.T) {
 		gone bool
 	}{
 		{"S3ServiceException:The specified key does not exist.,Status 404,Error NoSuchKey,Rid 1,ExtRid 2,CanRetry 1", true},
+		{"Manifest file entry 's3://b/k.json' is mandatory but the S3 object does not exist", true},
 		{"Problem reading manifest file - S3ServiceException:The specified key does not exist.,Status 404,Error NoSuchKey,Rid 1,ExtRid 2,CanRetry 1", false},
 		{"S3ServiceException:Access Denied,Status 403,Error AccessDenied,Rid 1,ExtRid 2,CanRetry 1", false},
 		{"Load into table 't' failed.  Check 'stl_load_errors' system table for details.", false},
