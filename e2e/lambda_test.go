@@ -246,8 +246,7 @@ func TestLambdaPoisonAmongValid(t *testing.T) {
 	// its job ends removed — nothing to load, nothing to retry — so its
 	// record is answered like a loaded one, not returned to the queue.
 	gone := stack.S3EventBody(stack.ObjectEvent{Bucket: e.bucket, Key: "foo/gone.json", Size: 10, ETag: "0123456789abcdef0123456789abcdef"})
-	ids := e.sendAll(append(bodies, gone))
-	goneID := ids[len(ids)-1]
+	e.sendAll(append(bodies, gone))
 
 	f.drain(2*time.Minute, func() bool {
 		n, err := e.st.SQS().ApproximateCount(context.Background(), e.queueURL)
@@ -276,12 +275,7 @@ func TestLambdaPoisonAmongValid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range r {
-			if m.MessageId == goneID { // answered by now; never take it again
-				continue
-			}
-			recs = append(recs, m)
-		}
+		recs = append(recs, r...)
 	}
 	inv, err := redrive.esm.Invoke(context.Background(), redrive.fns[0], recs)
 	if err != nil {
