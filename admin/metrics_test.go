@@ -92,7 +92,7 @@ func TestMetricsPerTarget(t *testing.T) {
 	j := openJournal(t)
 	lat := fsm.Histogram{Bounds: []float64{1, 10}, Counts: []uint64{2, 1, 1}, Sum: 40, Count: 4}
 	eng := heldEngine{stats: fsm.Stats{Targets: map[string]fsm.TargetStats{
-		"targets[2]": {Copied: 5, Rows: 50, RowsSkipped: 3, Failed: 1, Latency: lat},
+		"targets[2]": {Copied: 5, Rows: 50, RowsSkipped: 3, Failed: 1, Superseded: 7, Removed: 2, Latency: lat},
 	}}}
 	_, _, sock := startServer(t, j, eng)
 	text := scrape(t, sock)
@@ -101,6 +101,8 @@ func TestMetricsPerTarget(t *testing.T) {
 		`rin_rows_loaded_total{target="targets[2]"} 50`,
 		`rin_rows_skipped_total{target="targets[2]"} 3`,
 		`rin_jobs_failed_total{target="targets[2]"} 1`,
+		`rin_jobs_superseded_total{target="targets[2]"} 7`,
+		`rin_jobs_removed_total{target="targets[2]"} 2`,
 		`rin_load_latency_seconds_bucket{target="targets[2]",le="1"} 2`,
 		`rin_load_latency_seconds_bucket{target="targets[2]",le="10"} 3`,
 		`rin_load_latency_seconds_bucket{target="targets[2]",le="+Inf"} 4`,
