@@ -38,7 +38,7 @@ func record(j journal.Job, s journal.State) admin.Record {
 // rin's holds, failed), neither (no event seen); and -since.
 func TestReconcileReasons(t *testing.T) {
 	f := &fakeS3{}
-	keys := []string{"in/ledger", "in/acked", "in/noevent", "in/pending", "in/held", "in/failed", "in/over", "other/x"}
+	keys := []string{"in/ledger", "in/acked", "in/noevent", "in/pending", "in/held", "in/failed", "in/over", "in/changed", "other/x"}
 	for _, k := range keys {
 		f.put(k, "e-"+k, t0.Add(time.Hour))
 	}
@@ -60,6 +60,7 @@ func TestReconcileReasons(t *testing.T) {
 		record(jobOf(t, "in/pending", "e-in/pending"), journal.Copying),
 		record(held, journal.Received),
 		record(jobOf(t, "in/failed", "e-in/failed"), journal.Failed),
+		record(jobOf(t, "in/changed", "e-in/changed"), journal.Superseded), // rewritten since it was listed
 	}
 	rep, err := Reconcile(context.Background(), ReconcileOptions{
 		Sources: []Source{{Bucket: "b", Prefix: ""}}, Since: t0, S3: f, Router: testRouter(t),
@@ -77,7 +78,7 @@ func TestReconcileReasons(t *testing.T) {
 	for _, m := range tr.Missing {
 		got[strings.TrimPrefix(m.URI, "s3://b/")] = m.Reason
 	}
-	want := map[string]string{"in/noevent": ReasonNoEvent, "in/pending": ReasonPending, "in/held": ReasonHeld, "in/failed": ReasonFailed, "in/over": ReasonSuperseded}
+	want := map[string]string{"in/noevent": ReasonNoEvent, "in/pending": ReasonPending, "in/held": ReasonHeld, "in/failed": ReasonFailed, "in/over": ReasonSuperseded, "in/changed": ReasonSuperseded}
 	if len(got) != len(want) {
 		t.Errorf("missing %v, want %v", got, want)
 	}
@@ -86,8 +87,8 @@ func TestReconcileReasons(t *testing.T) {
 			t.Errorf("%s: reason %q, want %q", k, got[k], r)
 		}
 	}
-	if tr.InS3 != 7 || tr.Loaded != 2 || rep.Objects != 8 || rep.Unrouted != 1 || rep.Missing != 5 {
-		t.Errorf("in S3 %d, loaded %d, objects %d, unrouted %d, missing %d; want 7, 2, 8, 1, 5", tr.InS3, tr.Loaded, rep.Objects, rep.Unrouted, rep.Missing)
+	if tr.InS3 != 8 || tr.Loaded != 2 || rep.Objects != 9 || rep.Unrouted != 1 || rep.Missing != 6 {
+		t.Errorf("in S3 %d, loaded %d, objects %d, unrouted %d, missing %d; want 8, 2, 9, 1, 6", tr.InS3, tr.Loaded, rep.Objects, rep.Unrouted, rep.Missing)
 	}
 	if len(tr.Gone) != 1 || tr.Gone[0].URI != "s3://b/in/gone" {
 		t.Errorf("gone %+v; want in/gone only (in/old is in S3, in/gone-long-ago before -since)", tr.Gone)
