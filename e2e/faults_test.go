@@ -140,9 +140,15 @@ func TestWrongRegionHoldsThatBucketOnly(t *testing.T) {
 	if n := len(e.rowsBySource("foo")); n != 0 {
 		t.Fatalf("%d objects loaded from the bucket in another region", n)
 	}
-	jobs := e.liveJobs()
+	// A probe may be in flight (its job copying): wait for the jobs to be
+	// between probes, all received.
+	var jobs map[journal.State][]admin.Record
+	e.waitFor(30*time.Second, "the held jobs between probes", func() bool {
+		jobs = e.liveJobs()
+		return len(jobs[journal.Received]) == 20 || len(jobs[journal.Failed]) != 0
+	})
 	if len(jobs[journal.Failed]) != 0 || len(jobs[journal.Received]) != 20 || !strings.Contains(jobs[journal.Received][0].LastError, "PermanentRedirect") {
-		t.Fatalf("held bucket: %d failed, %d received (%+v)", len(jobs[journal.Failed]), len(jobs[journal.Received]), jobs[journal.Received])
+		t.Fatalf("held bucket: %d failed, %d received", len(jobs[journal.Failed]), len(jobs[journal.Received]))
 	}
 	sim.SetBucketRegion(e.bucket, "us-east-1")
 	e.waitFor(60*time.Second, "held bucket loaded after the fix", func() bool { return len(e.rowsBySource("foo")) == 20 })

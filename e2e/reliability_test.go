@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/rinhq/rin/admin"
 	"github.com/rinhq/rin/journal"
 	"github.com/rinhq/rin/stack"
 )
@@ -110,7 +111,12 @@ func TestMissingTableHoldsTargetOthersLoad(t *testing.T) {
 	e.waitFor(60*time.Second, "the other target loaded", func() bool { return len(e.rowsBySource("foo")) == 20 })
 	e.waitFor(30*time.Second, "the table held", func() bool { return e.logsContain("scope=table") })
 	time.Sleep(2 * time.Second) // a few probes
-	jobs := e.liveJobs()
+	// A probe may be in flight (its job copying): look between probes.
+	var jobs map[journal.State][]admin.Record
+	e.waitFor(30*time.Second, "the held jobs between probes", func() bool {
+		jobs = e.liveJobs()
+		return len(jobs[journal.Received]) == 10 || len(jobs[journal.Failed]) != 0
+	})
 	if len(jobs[journal.Failed]) != 0 || len(jobs[journal.Received]) != 10 {
 		t.Fatalf("while the table is missing: %d failed, %d received; want 0 and 10", len(jobs[journal.Failed]), len(jobs[journal.Received]))
 	}
