@@ -22,19 +22,39 @@ func (e *Engine) receiveLoop(ctx context.Context) error {
 		e.mu.Unlock()
 		e.signal(e.wake) // with no receiver left, batches need not wait to fill (plan)
 	}()
-	wait := e.opts.Receive.WaitTime
-	if e.opts.BatchMode && wait > time.Second {
-		wait = time.Second
+	longPoll := e.opts.Receive.WaitTime
+	if e.opts.BatchMode && longPoll > time.Second {
+		longPoll = time.Second
 	}
+	wait := longPoll
+	// In batch mode, once the queue gave nothing while messages this engine
+	// does not hold remain (another rin's, or a dead one's), the loop polls
+	// without waiting: 100 ms after the queue's depth last changed, then
+	// twice as long each time up to the long poll's length while it stays
+	// put. So rin exits within a fraction of a second of the queue's last
+	// delete instead of at the end of a long poll, and a queue held by a
+	// dead rin is polled no more often than before.
+	var pause time.Duration
+	lastDepth := -1
 	var failures int
 	for ctx.Err() == nil {
+		if pause > 0 && !sleep(ctx, pause) {
+			return nil
+		}
 		if e.backlogged() {
 			if !sleep(ctx, 50*time.Millisecond) {
 				return nil
 			}
 			continue
 		}
+		began := time.Now()
+		e.receiveBegan(began)
 		msgs, err := e.queue.Receive(ctx, e.opts.Receive.MaxMessages, wait, e.opts.Receive.Visibility)
+		n := len(msgs)
+		if err != nil {
+			n = -1
+		}
+		e.receiveEnded(n, time.Since(began), time.Now()) // the planner's sign that the queue ran dry (pace.go)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -49,18 +69,23 @@ func (e *Engine) receiveLoop(ctx context.Context) error {
 			continue
 		}
 		failures = 0
-		e.noteReceive(len(msgs), time.Now()) // the planner's sign that the queue ran dry (pace.go)
 		if len(msgs) == 0 {
 			if e.opts.BatchMode {
 				if err := e.flushAdmissions(); err != nil {
 					return err
 				}
-				if e.drained(ctx) {
+				done, depth := e.drained(ctx)
+				if done {
 					return nil
+				}
+				wait, pause = 0, min(2*pause, longPoll)
+				if depth != lastDepth {
+					pause, lastDepth = 100*time.Millisecond, depth
 				}
 			}
 			continue
 		}
+		wait, pause = longPoll, 0
 		if err := e.enqueueAdmission(msgs); err != nil {
 			return err
 		}
@@ -80,24 +105,25 @@ type counter interface {
 // timeout passes, and "process until the queue is empty" must include them.
 // So batch mode keeps polling while the queue reports messages that this
 // engine does not hold; -max-execution-time bounds the wait.
-func (e *Engine) drained(ctx context.Context) bool {
+// It also returns the depth it read (visible + in flight).
+func (e *Engine) drained(ctx context.Context) (bool, int) {
 	c, ok := e.queue.(counter)
 	if !ok {
-		return true
+		return true, 0
 	}
 	visible, inFlight, err := c.ApproximateCounts(ctx)
 	if err != nil {
 		e.log.Warn("cannot read the queue's depth; taking the empty receive as drained", "err", err)
-		return true
+		return true, 0
 	}
 	e.mu.Lock()
 	held := len(e.msgs)
 	e.mu.Unlock()
 	if visible+inFlight <= held {
-		return true
+		return true, visible + inFlight
 	}
 	e.log.Debug("queue not drained yet; polling on", "visible", visible, "in_flight", inFlight, "held_by_rin", held)
-	return false
+	return false, visible + inFlight
 }
 
 func (e *Engine) backlogged() bool {

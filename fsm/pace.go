@@ -15,7 +15,14 @@ import "time"
 //     quiet spell (max_age/8, between 50 ms and 500 ms). Either alone
 //     misleads: SQS hands out short batches while a backlog waits, and on a
 //     busy machine a slow receive leaves a gap as long as the end of a
-//     burst does;
+//     burst does. Or, sooner, every receiver has been waiting in its receive
+//     for several times what a receive that brings messages takes (dryWait)
+//     with nothing left to admit: a long poll returns as soon as the queue
+//     has a message, so one that lasts is a dry queue. Without that the end
+//     of a burst whose last receive came back full shows only when a long
+//     poll expires, wait_time later (1 s in batch mode, 20 s by default);
+//     and measured against the receives' own pace, a slow machine's slow
+//     receives do not look like the end of the queue;
 //   - it holds at least half of max_files: a trickle (a few objects a
 //     second) still waits for max_age, so early starts never make small
 //     COPYs; and
@@ -36,6 +43,10 @@ type pacing struct {
 	joined map[Destination]time.Time // when a job last joined the destination's ready queue
 	short  time.Time                 // when a receive last came back with fewer messages than asked for
 	busy   map[tableRef]int          // batches of a table in flight in this engine
+
+	polls     int           // receive calls in flight
+	pollStart time.Time     // when the latest of them began
+	pollTook  time.Duration // how long a receive that brings messages takes (moving average)
 }
 
 // tableRef names a table on an endpoint: what the table's guard serialises.
@@ -74,6 +85,45 @@ func quietSpell(maxAge time.Duration) time.Duration {
 	return min(max(maxAge/8, 50*time.Millisecond), 500*time.Millisecond)
 }
 
+// dryWait is how long every receiver must have waited in its receive for
+// the queue to count as dry: several times what a receive that brings
+// messages takes here, so that a busy machine's slow receives are not
+// mistaken for an empty queue, within bounds.
+func (p *pacing) dryWait() time.Duration {
+	return min(max(4*p.pollTook, 100*time.Millisecond), time.Second)
+}
+
+// receiveBegan notes a receiver entering a receive call. The planner is
+// woken when every receiver is in one: the queue may be dry from dryWait on.
+func (e *Engine) receiveBegan(now time.Time) {
+	e.mu.Lock()
+	e.pace.polls++
+	e.pace.pollStart = now
+	all := e.pace.polls >= e.receiving
+	e.mu.Unlock()
+	if all {
+		e.signal(e.wake)
+	}
+}
+
+// receiveEnded notes a receive call's end: n messages after took (n < 0
+// for a failed call, which says nothing about the queue).
+func (e *Engine) receiveEnded(n int, took time.Duration, now time.Time) {
+	e.mu.Lock()
+	e.pace.polls--
+	if n > 0 {
+		if e.pace.pollTook == 0 {
+			e.pace.pollTook = took
+		} else {
+			e.pace.pollTook += (took - e.pace.pollTook) / 8
+		}
+	}
+	e.mu.Unlock()
+	if n >= 0 {
+		e.noteReceive(n, now)
+	}
+}
+
 // noteReceive is told how many messages each receive returned.
 func (e *Engine) noteReceive(n int, now time.Time) {
 	if n >= int(e.opts.Receive.MaxMessages) {
@@ -85,20 +135,41 @@ func (e *Engine) noteReceive(n int, now time.Time) {
 	e.signal(e.wake)
 }
 
+// intake is what earlyStart needs to know of the receivers: how many run,
+// and whether received messages still wait to be admitted (their jobs have
+// not joined yet).
+type intake struct {
+	receivers int
+	admitting bool
+}
+
 // earlyStart reports whether a batch of n jobs for d (at most maxFiles), not
 // full and younger than max_age, may start now; if not, it returns when it
-// may, zero when only max_age (or a batch of its table ending) will let it.
-func (p *pacing) earlyStart(d Destination, n, maxFiles int, maxAge time.Duration, now time.Time) (bool, time.Time) {
+// may, zero when only max_age (or a batch of its table ending, or the
+// receivers) will let it.
+func (p *pacing) earlyStart(d Destination, n, maxFiles int, maxAge time.Duration, in intake, now time.Time) (bool, time.Time) {
 	if n < max(1, maxFiles/2) || p.busy[tableOf(d)] > 0 {
 		return false, time.Time{}
 	}
 	joined := p.joined[d]
-	if !p.short.After(joined) {
-		return false, time.Time{} // a short receive wakes the planner
+	var at time.Time
+	switch {
+	case p.short.After(joined):
+		at = joined.Add(quietSpell(maxAge))
+	case in.receivers > 0 && p.polls >= in.receivers && !in.admitting:
+		at = later(p.pollStart, joined).Add(p.dryWait())
+	default:
+		return false, time.Time{} // a short receive, or every receiver waiting, wakes the planner
 	}
-	at := joined.Add(quietSpell(maxAge))
 	if !now.Before(at) {
 		return true, time.Time{}
 	}
 	return false, at
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rinhq/rin/journal"
+	"github.com/rinhq/rin/sqsx"
 )
 
 // planner is an engine that is never run: the tests call plan with the
@@ -104,5 +105,70 @@ func TestBatchStartsWhenIntakeStops(t *testing.T) {
 	}
 	if got := plan(t0.Add(e.opts.Batch.MaxAge)); len(got["small"]) != 1 || got["small"][0] != 49 {
 		t.Fatalf("at max_age: planned %v, want small's 49 jobs", got)
+	}
+}
+
+// TestBatchStartsWhenEveryReceiverWaits pins the other sign that the intake
+// has stopped: every receiver has been in its receive (a long poll, which
+// returns as soon as the queue has a message) for dryWait with nothing left
+// to admit, though the last receive that returned came back full.
+func TestBatchStartsWhenEveryReceiverWaits(t *testing.T) {
+	e := planner(t)
+	e.receiving = 2
+	t0 := time.Now()
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	plan := func(now time.Time) map[string][]int { bs, _ := e.plan(now); return sizes(bs) }
+
+	// Receives that bring messages take 20 ms here; the last one came back full.
+	for i := range 8 {
+		e.receiveBegan(ms(i * 20))
+		e.receiveEnded(10, 20*time.Millisecond, ms(i*20+20))
+	}
+	ready(e, "big", 60, ms(170))
+	wait := e.pace.dryWait()
+	if wait != 100*time.Millisecond {
+		t.Fatalf("dryWait = %s after 20 ms receives, want its floor, 100ms", wait)
+	}
+	e.receiveBegan(ms(180)) // one receiver waits; the other is between receives
+	if got := plan(ms(1000)); len(got) != 0 {
+		t.Fatalf("one of two receivers waiting: planned %v, want nothing", got)
+	}
+	e.receiveBegan(ms(200)) // now both wait
+	e.mu.Lock()
+	e.adq.msgs = append(e.adq.msgs, sqsx.Message{ID: "m"}) // a receive's messages not yet admitted
+	e.mu.Unlock()
+	if got := plan(ms(1000)); len(got) != 0 {
+		t.Fatalf("messages still waiting to be admitted: planned %v, want nothing", got)
+	}
+	e.mu.Lock()
+	e.adq.msgs = nil
+	e.mu.Unlock()
+	if bs, next := e.plan(ms(299)); len(bs) != 0 || !next.Equal(ms(300)) {
+		t.Fatalf("both waiting for 99 ms: planned %v, next plan at %s; want nothing before +300ms", sizes(bs), next.Sub(t0))
+	}
+	if got := plan(ms(300)); len(got["big"]) != 1 || got["big"][0] != 60 {
+		t.Fatalf("both receivers waited dryWait: planned %v, want big's 60 jobs", got)
+	}
+
+	// On a slow machine, receives that take 200 ms make the wait 800 ms: a
+	// slow receive is not the end of the queue.
+	e.pace.ended(Destination{Endpoint: "ep", Schema: "public", Table: "big", Manifest: true, Bucket: "b"})
+	e.receiveEnded(-1, 0, ms(300)) // a failed receive says nothing of the queue
+	e.receiveEnded(-1, 0, ms(300))
+	for i := range 40 {
+		e.receiveBegan(ms(400 + i*200))
+		e.receiveEnded(10, 200*time.Millisecond, ms(600+i*200))
+	}
+	if wait := e.pace.dryWait(); wait < 750*time.Millisecond {
+		t.Fatalf("dryWait = %s after 200 ms receives, want about 800ms", wait)
+	}
+	ready(e, "big", 60, ms(8400))
+	e.receiveBegan(ms(8400))
+	e.receiveBegan(ms(8400))
+	if got := plan(ms(8400 + 500)); len(got) != 0 {
+		t.Fatalf("receivers waited 500 ms where receives take 200: planned %v, want nothing", got)
+	}
+	if got := plan(ms(8400 + 1000)); len(got["big"]) != 1 {
+		t.Fatalf("receivers waited 1 s: planned %v, want big's batch", got)
 	}
 }

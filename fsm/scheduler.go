@@ -88,6 +88,7 @@ func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 	// With no receiver left (batch mode at the end of the queue) no job
 	// will join a batch: waiting for one to fill would only add max_age.
 	closing := e.receiving == 0
+	in := intake{receivers: e.receiving, admitting: len(e.adq.msgs)+len(e.admitting) > 0}
 	var out []plannedBatch
 	for _, d := range dests {
 		for {
@@ -128,7 +129,7 @@ func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 				if age := now.Sub(e.readyAt[first.ID]); age < e.opts.Batch.MaxAge {
 					// Wait for the batch to fill, at most MaxAge, unless
 					// nothing joins it any more (pace.go).
-					ok, at := e.pace.earlyStart(d, len(jobs), maxFiles, e.opts.Batch.MaxAge, now)
+					ok, at := e.pace.earlyStart(d, len(jobs), maxFiles, e.opts.Batch.MaxAge, in, now)
 					if !ok {
 						soon(e.readyAt[first.ID].Add(e.opts.Batch.MaxAge))
 						soon(at)

@@ -1,0 +1,113 @@
+package fsm
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/rinhq/rin/sqsx"
+)
+
+// sharedQueue is a queue that another rin also reads: it reports, beside
+// what this engine received and has not deleted, others messages in flight
+// elsewhere. Its receives long-poll as SQS's do.
+type sharedQueue struct {
+	*fakeQueue
+	mu       sync.Mutex
+	others   int
+	receives int
+	received int
+}
+
+func (q *sharedQueue) Receive(ctx context.Context, max int32, wait, vis time.Duration) ([]sqsx.Message, error) {
+	q.mu.Lock()
+	q.receives++
+	q.mu.Unlock()
+	q.fakeQueue.mu.Lock()
+	empty := len(q.pending) == 0
+	q.fakeQueue.mu.Unlock()
+	if empty {
+		sleep(ctx, wait) // a long poll on an empty queue lasts its wait
+		return nil, nil
+	}
+	msgs, err := q.fakeQueue.Receive(ctx, max, wait, vis)
+	q.mu.Lock()
+	q.received += len(msgs)
+	q.mu.Unlock()
+	return msgs, err
+}
+
+func (q *sharedQueue) ApproximateCounts(ctx context.Context) (visible, inFlight int, err error) {
+	q.fakeQueue.mu.Lock()
+	visible = len(q.pending)
+	deleted := 0
+	for _, n := range q.deleted {
+		deleted += n
+	}
+	q.fakeQueue.mu.Unlock()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return visible, q.received - deleted + q.others, nil
+}
+
+func (q *sharedQueue) set(others int) (receives int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.others = others
+	return q.receives
+}
+
+// TestBatchModeExitsSoonAfterTheQueueEmpties: in batch mode, while another
+// rin still holds messages, the receivers poll on, backing off while the
+// queue's depth stays put (a dead rin's messages may stay in flight for
+// hours), and once the depth moves again (the other rin deleting) rin exits
+// within a fraction of a second of the queue's last delete, not at the end
+// of a long poll.
+func TestBatchModeExitsSoonAfterTheQueueEmpties(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &sharedQueue{fakeQueue: newFakeQueue(), others: 5}
+		q.send("m1", event("foo/a.json"))
+		c := &fakeCopier{}
+		h := startWithQueue(t, c, q, Options{BatchMode: true, Receive: ReceiveOptions{WaitTime: time.Second}})
+
+		time.Sleep(time.Second)
+		if q.deletions("m1") != 1 {
+			t.Fatalf("m1 deleted %d times after 1 s, want once", q.deletions("m1"))
+		}
+		before := q.set(5)
+		time.Sleep(60 * time.Second) // the other rin's messages stay in flight
+		polls := q.set(5) - before
+		// Two receivers polling every second at most: about 120. Polling every
+		// 100 ms would be 1,200.
+		if polls > 130 {
+			t.Fatalf("%d receives in 60 s of an unchanging queue, want at most about one a second per receiver", polls)
+		}
+		select {
+		case err := <-h.done:
+			t.Fatalf("rin stopped while the queue still held another rin's messages: %v", err)
+		default:
+		}
+
+		// The other rin deletes its messages, one every 100 ms.
+		for n := 4; n >= 0; n-- {
+			time.Sleep(100 * time.Millisecond)
+			q.set(n)
+		}
+		stopped := time.Now()
+		select {
+		case err := <-h.done:
+			h.done <- err // for the harness's cleanup
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("rin did not stop after the queue emptied")
+		}
+		// The depth moved, so the receivers poll again within 100 ms.
+		if took := time.Since(stopped); took > 250*time.Millisecond {
+			t.Fatalf("rin stopped %s after the queue emptied, want within 250ms", took)
+		}
+	})
+}
