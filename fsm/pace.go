@@ -94,12 +94,14 @@ func (p *pacing) dryWait() time.Duration {
 }
 
 // receiveBegan notes a receiver entering a receive call. The planner is
-// woken when every receiver is in one: the queue may be dry from dryWait on.
+// woken when every receiver is in one and a batch waits: the queue may be
+// dry from dryWait on. (Not on every receive: while a backlog streams in,
+// the plan would only find the same batches filling.)
 func (e *Engine) receiveBegan(now time.Time) {
 	e.mu.Lock()
 	e.pace.polls++
 	e.pace.pollStart = now
-	all := e.pace.polls >= e.receiving
+	all := e.pace.polls >= e.receiving && len(e.pace.joined) > 0
 	e.mu.Unlock()
 	if all {
 		e.signal(e.wake)
