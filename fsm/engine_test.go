@@ -307,7 +307,7 @@ func TestObjectErrorParksJob(t *testing.T) {
 	h.waitFor("bookkeeping released", func() bool {
 		h.engine.mu.Lock()
 		defer h.engine.mu.Unlock()
-		return len(h.engine.jobMsgs) == 0 && len(h.engine.msgs) == 0 && len(h.engine.jobs) == 0
+		return len(h.engine.msgs.ofJob) == 0 && h.engine.msgs.len() == 0 && h.engine.jobs.len() == 0
 	})
 	// Requeue after "fixing the object".
 	c.mu.Lock()

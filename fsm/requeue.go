@@ -31,8 +31,7 @@ func (e *Engine) Requeue(ids []string) ([]journal.Job, error) {
 	e.mu.Lock()
 	for _, j := range out {
 		job := j
-		e.jobs[job.ID] = &job
-		e.readyAt[job.ID] = now
+		e.jobs.set(&job, now)
 		e.enqueue(&job, now)
 	}
 	e.mu.Unlock()
