@@ -251,10 +251,10 @@ func (e *Engine) register(a admission, existing map[string]journal.Job, now time
 				if e.jobs.get(old.ID) == nil {
 					// Safeguard: every pending job is loaded at resume and
 					// stays in memory until it finishes, so this should not
-					// happen; if it ever does, load the job rather than strand it.
-					o := old
-					e.jobs.set(&o, now)
-					e.enqueue(&o, now)
+					// happen; if it ever does, load the job rather than
+					// strand it (one found copying goes back to received,
+					// as at resume).
+					e.schedule(old, now)
 				}
 			}
 			continue
