@@ -343,16 +343,15 @@ func (e *Engine) finished() bool {
 // Requeue and Submit may come in through the admin socket meanwhile.
 func (e *Engine) resume() error {
 	var copying []journal.Job
-	var resumed []*journal.Job
+	var resumed []journal.Job
 	e.mu.Lock()
 	err := e.journal.View(func(tx *journal.Tx) error {
 		for _, s := range []journal.State{journal.Received, journal.Copying, journal.Copied} {
 			if err := tx.ForEachJob(s, func(j journal.Job) error {
-				job := j
-				if job.State == journal.Copying {
-					copying = append(copying, job)
+				if j.State == journal.Copying {
+					copying = append(copying, j)
 				}
-				resumed = append(resumed, &job)
+				resumed = append(resumed, j)
 				return nil
 			}); err != nil {
 				return err
@@ -369,11 +368,7 @@ func (e *Engine) resume() error {
 	}
 	now := time.Now()
 	for _, j := range resumed {
-		if j.State == journal.Copying {
-			j.State = journal.Received
-		}
-		e.jobs.set(j, now)
-		e.enqueue(j, now)
+		e.schedule(j, now) // copying goes back to received
 	}
 	pending, undeleted := e.jobs.len(), e.msgs.len()
 	e.mu.Unlock()

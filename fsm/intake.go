@@ -269,10 +269,7 @@ func (e *Engine) register(a admission, existing map[string]journal.Job, now time
 			continue
 		}
 		fresh++
-		job := c
-		job.Created, job.Updated = now, now
-		e.jobs.set(&job, now)
-		e.enqueue(&job, now)
+		e.schedule(c, now)
 	}
 	dup += len(a.candidates) - len(a.lookup)
 	e.msgs.add(a.msg, a.ids, now)

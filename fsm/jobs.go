@@ -103,3 +103,18 @@ func (t *jobTable) waiting(id string) *journal.Job {
 	}
 	return j
 }
+
+// schedule mirrors a journaled pending job in memory and queues it if it
+// is received: a new job (admitted or submitted), one resumed or
+// requeued. A job found copying goes back to received: the ledger
+// decides whether its COPY had committed. Callers hold e.mu.
+func (e *Engine) schedule(j journal.Job, now time.Time) {
+	if j.Created.IsZero() {
+		j.Created, j.Updated = now, now
+	}
+	if j.State == journal.Copying {
+		j.State = journal.Received
+	}
+	e.jobs.set(&j, now)
+	e.enqueue(&j, now)
+}

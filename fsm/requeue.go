@@ -30,9 +30,7 @@ func (e *Engine) Requeue(ids []string) ([]journal.Job, error) {
 	now := time.Now()
 	e.mu.Lock()
 	for _, j := range out {
-		job := j
-		e.jobs.set(&job, now)
-		e.enqueue(&job, now)
+		e.schedule(j, now)
 	}
 	e.mu.Unlock()
 	e.signal(e.wake)

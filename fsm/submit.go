@@ -153,20 +153,6 @@ func (e *Engine) Submit(ctx context.Context, jobs []journal.Job) (admitted, know
 	return len(added), known, nil
 }
 
-// schedule mirrors a journaled pending job in memory and queues it.
-// Callers hold e.mu.
-func (e *Engine) schedule(j journal.Job, now time.Time) {
-	job := j
-	if job.Created.IsZero() {
-		job.Created, job.Updated = now, now
-	}
-	if job.State == journal.Copying {
-		job.State = journal.Received // as at resume: the ledger decides
-	}
-	e.jobs.set(&job, now)
-	e.enqueue(&job, now)
-}
-
 // resolve routes a submitted job's object through the engine's config and
 // returns the job the config makes of it, which must have the submitted id.
 func (e *Engine) resolve(j journal.Job) (journal.Job, error) {
