@@ -81,6 +81,8 @@ type ackDirty struct {
 	jobs map[string]bool
 }
 
+func newAckDirty() ackDirty { return ackDirty{msgs: map[string]bool{}, jobs: map[string]bool{}} }
+
 // markAck notes that job id changed: it and its messages are looked at by
 // the next pass. Callers hold e.mu.
 func (e *Engine) markAck(id string) {
@@ -95,7 +97,7 @@ func (e *Engine) markAck(id string) {
 func (e *Engine) ackOnce(ctx context.Context, full bool) error {
 	e.mu.Lock()
 	msgs, jobs := e.dirty.msgs, e.dirty.jobs
-	e.dirty = ackDirty{msgs: map[string]bool{}, jobs: map[string]bool{}}
+	e.dirty = newAckDirty()
 	var ready []*pendingMessage
 	consider := func(m *pendingMessage) {
 		if !m.deleting && e.messageDone(m) {

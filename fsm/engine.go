@@ -218,11 +218,11 @@ func New(j *journal.Journal, q Queue, r Router, c Copier, opts Options) *Engine 
 		slots:   newEndpointSlots(opts.Batch.Concurrency),
 		msgs:    newMessages(),
 		holds:   newHolds(opts.Retry),
+		dirty:   newAckDirty(),
 		wake:    make(chan struct{}, 1),
 		ackWake: make(chan struct{}, 1),
 	}
 	e.adq.done = sync.NewCond(&e.mu)
-	e.dirty = ackDirty{msgs: map[string]bool{}, jobs: map[string]bool{}}
 	e.adq.wake = make(chan struct{}, 1)
 	return e
 }
