@@ -81,11 +81,13 @@ type ackDirty struct {
 	jobs map[string]bool
 }
 
+func newAckDirty() ackDirty { return ackDirty{msgs: map[string]bool{}, jobs: map[string]bool{}} }
+
 // markAck notes that job id changed: it and its messages are looked at by
 // the next pass. Callers hold e.mu.
 func (e *Engine) markAck(id string) {
 	e.dirty.jobs[id] = true
-	for m := range e.jobMsgs[id] {
+	for m := range e.msgs.of(id) {
 		e.dirty.msgs[m] = true
 	}
 }
@@ -95,7 +97,7 @@ func (e *Engine) markAck(id string) {
 func (e *Engine) ackOnce(ctx context.Context, full bool) error {
 	e.mu.Lock()
 	msgs, jobs := e.dirty.msgs, e.dirty.jobs
-	e.dirty = ackDirty{msgs: map[string]bool{}, jobs: map[string]bool{}}
+	e.dirty = newAckDirty()
 	var ready []*pendingMessage
 	consider := func(m *pendingMessage) {
 		if !m.deleting && e.messageDone(m) {
@@ -104,12 +106,12 @@ func (e *Engine) ackOnce(ctx context.Context, full bool) error {
 		}
 	}
 	if full {
-		for _, m := range e.msgs {
+		for m := range e.msgs.all() {
 			consider(m)
 		}
 	} else {
 		for id := range msgs {
-			if m := e.msgs[id]; m != nil {
+			if m := e.msgs.get(id); m != nil {
 				consider(m)
 			}
 		}
@@ -154,27 +156,24 @@ func (e *Engine) ackOnce(ctx context.Context, full bool) error {
 	for _, m := range gone {
 		for _, id := range m.jobs {
 			jobs[id] = true
-			delete(e.jobMsgs[id], m.id)
-			if _, pending := e.jobs[id]; !pending && len(e.jobMsgs[id]) == 0 {
-				delete(e.jobMsgs, id) // a failed job's last message
-			}
 		}
+		e.msgs.detach(m, &e.jobs)
 	}
 	var acked []journal.Job
 	ack := func(id string, j *journal.Job) {
-		if j.State == journal.Copied && !e.inflight[id] && len(e.jobMsgs[id]) == 0 {
+		if j.State == journal.Copied && !e.jobs.flying(id) && !e.msgs.carried(id) {
 			job := *j
 			job.State = journal.Acked
 			acked = append(acked, job)
 		}
 	}
 	if full {
-		for id, j := range e.jobs {
+		for id, j := range e.jobs.all() {
 			ack(id, j)
 		}
 	} else {
 		for id := range jobs {
-			if j := e.jobs[id]; j != nil {
+			if j := e.jobs.get(id); j != nil {
 				ack(id, j)
 			}
 		}
@@ -200,14 +199,11 @@ func (e *Engine) ackOnce(ctx context.Context, full bool) error {
 	}
 	e.mu.Lock()
 	for _, m := range gone {
-		if cur := e.msgs[m.id]; cur == m {
-			delete(e.msgs, m.id)
-		}
+		e.msgs.forget(m)
 	}
 	for _, j := range acked {
-		delete(e.jobs, j.ID)
-		delete(e.readyAt, j.ID)
-		delete(e.jobMsgs, j.ID)
+		e.jobs.drop(j.ID)
+		e.msgs.forgetJob(j.ID)
 	}
 	e.stats.Acked += int64(len(acked))
 	e.stats.MessagesDeleted += int64(len(gone))
@@ -222,10 +218,10 @@ func (e *Engine) ackOnce(ctx context.Context, full bool) error {
 // Callers hold e.mu.
 func (e *Engine) messageDone(m *pendingMessage) bool {
 	for _, id := range m.jobs {
-		if e.admitting[id] {
+		if e.jobs.isAdmitting(id) {
 			return false
 		}
-		if j, ok := e.jobs[id]; ok && (j.State != journal.Copied || e.inflight[id]) {
+		if j := e.jobs.get(id); j != nil && (j.State != journal.Copied || e.jobs.flying(id)) {
 			return false
 		}
 	}
@@ -257,7 +253,7 @@ func (e *Engine) heartbeatLoop(ctx context.Context, done <-chan struct{}) {
 		now := time.Now()
 		e.mu.Lock()
 		var handles []string
-		for _, m := range e.msgs {
+		for m := range e.msgs.all() {
 			if m.deleting || e.messageDone(m) || now.Sub(m.delivered)+e.opts.Receive.Visibility >= sqsMaxVisibility {
 				continue
 			}

@@ -4,17 +4,22 @@
 //
 // The flow, one file per step:
 //
+//	jobs.go       the pending jobs in memory (jobTable): received, copying,
+//	              copied, with those being admitted and those in flight
 //	intake.go     SQS message → records → routes → jobs, journaled (received)
 //	admitter.go   what receivers bring, journaled in group commits
 //	submit.go     jobs with no SQS message (rin backfill) → journaled (received)
 //	versions.go   objects that change: an event older than one seen for its
 //	              key ends superseded; the Copier's check before the COPY
 //	              ends changed objects superseded, deleted ones removed
-//	scheduler.go  due jobs grouped by destination into batches, per endpoint
+//	scheduler.go  due jobs grouped by destination into batches, within each
+//	              endpoint's slots (endpointSlots)
 //	queue.go      the ready queues the scheduler takes batches from
+//	              (readyQueue)
 //	pace.go       when a batch that is not full starts: max_age, or sooner
 //	              once the intake stops feeding it (group commit per table)
 //	load.go       received → copying (durable) → COPY → copied (durable)
+//	messages.go   the undeleted SQS messages and the jobs each carries
 //	ack.go        message deleted once all its jobs are done → acked (a job
 //	              no message refers to is acked once copied);
 //	              visibility heartbeat while any job of a message is pending
@@ -38,5 +43,8 @@
 // The engine keeps every pending job (received, copying, copied) in memory
 // and the journal as the durable copy; jobs that ended — acked, failed,
 // superseded, removed — live only in the journal, whose transition table
-// (journal/transitions.go) refuses any other move.
+// (journal/transitions.go) refuses any other move. The state in memory is
+// grouped by concern: each group is a type in its concern's file (jobTable,
+// readyQueue, messages, endpointSlots, pacing, holds, ...) whose methods
+// keep its invariants, all under the Engine's one mutex.
 package fsm

@@ -187,22 +187,19 @@ type Engine struct {
 	router  Router
 	copier  Copier
 
+	// mu guards all that follows but the channels. Each concern's state
+	// is its own type, in the concern's file, whose methods keep its
+	// invariants; none has a lock of its own.
 	mu        sync.Mutex
-	jobs      map[string]*journal.Job  // pending: received, copying, copied
-	admitting map[string]bool          // new jobs being journaled right now
-	inflight  map[string]bool          // jobs in a running batch
-	readyAt   map[string]time.Time     // when a received job became due
-	ready     map[Destination][]string // received jobs waiting for a batch (queue.go)
-	later     map[string]bool          // received jobs whose retry is not due yet
-	pace      pacing                   // arrivals and batches in flight per table (pace.go)
-	queued    map[string]bool          // ids in ready or later
-	msgs      map[string]*pendingMessage
-	jobMsgs   map[string]map[string]bool // job id → ids of undeleted messages
-	holds     holds                      // breakers of held scopes (hold.go)
-	running   map[string]int             // batches in flight per endpoint
-	receiving int                        // receivers still running
-	adq       admitQueue                 // received messages on their way into the journal (admitter.go)
-	dirty     ackDirty                   // what the next ack pass looks at (ack.go)
+	jobs      jobTable      // pending jobs, those being admitted and those in flight (jobs.go)
+	ready     readyQueue    // received jobs waiting for a batch (queue.go)
+	pace      pacing        // arrivals and batches in flight per table (pace.go)
+	slots     endpointSlots // batches in flight per endpoint (scheduler.go)
+	msgs      messages      // undeleted SQS messages and the jobs they carry (messages.go)
+	holds     holds         // breakers of held scopes (hold.go)
+	receiving int           // receivers still running
+	adq       admitQueue    // received messages on their way into the journal (admitter.go)
+	dirty     ackDirty      // what the next ack pass looks at (ack.go)
 	stats     Stats
 	// retentionWarned is when the last retention warning was logged.
 	retentionWarned time.Time
@@ -211,49 +208,21 @@ type Engine struct {
 	ackWake chan struct{}
 }
 
-// pendingMessage is an SQS message not yet deleted.
-type pendingMessage struct {
-	id     string
-	handle string
-	jobs   []string
-	// delivered is when the current delivery (handle) was received: SQS
-	// lets a delivery stay hidden for 12 hours from it, and a redelivery
-	// starts a new window.
-	delivered time.Time
-	// sent is SQS's SentTimestamp: the queue's retention counts from it.
-	sent     time.Time
-	deleting bool
-}
-
-// age is how long the message has been in the queue.
-func (m *pendingMessage) age(now time.Time) time.Duration {
-	if m.sent.IsZero() {
-		return now.Sub(m.delivered)
-	}
-	return now.Sub(m.sent)
-}
-
 // New builds an engine. Run must be called to start it.
 func New(j *journal.Journal, q Queue, r Router, c Copier, opts Options) *Engine {
 	opts.setDefaults()
 	e := &Engine{
 		opts: opts, log: opts.Logger, journal: j, queue: q, router: r, copier: c,
-		jobs:      map[string]*journal.Job{},
-		admitting: map[string]bool{},
-		inflight:  map[string]bool{},
-		readyAt:   map[string]time.Time{},
-		ready:     map[Destination][]string{},
-		later:     map[string]bool{},
-		queued:    map[string]bool{},
-		msgs:      map[string]*pendingMessage{},
-		jobMsgs:   map[string]map[string]bool{},
-		holds:     newHolds(opts.Retry),
-		running:   map[string]int{},
-		wake:      make(chan struct{}, 1),
-		ackWake:   make(chan struct{}, 1),
+		jobs:    newJobTable(),
+		ready:   newReadyQueue(),
+		slots:   newEndpointSlots(opts.Batch.Concurrency),
+		msgs:    newMessages(),
+		holds:   newHolds(opts.Retry),
+		dirty:   newAckDirty(),
+		wake:    make(chan struct{}, 1),
+		ackWake: make(chan struct{}, 1),
 	}
 	e.adq.done = sync.NewCond(&e.mu)
-	e.dirty = ackDirty{msgs: map[string]bool{}, jobs: map[string]bool{}}
 	e.adq.wake = make(chan struct{}, 1)
 	return e
 }
@@ -365,34 +334,31 @@ wait:
 func (e *Engine) finished() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.receiving == 0 && len(e.jobs) == 0 && len(e.admitting) == 0 && len(e.msgs) == 0
+	return e.receiving == 0 && e.jobs.backlog() == 0 && e.msgs.len() == 0
 }
 
 // resume loads the pending jobs and undeleted messages of an earlier run.
 // Jobs found copying go back to received: the ledger check in Copy decides
-// whether they had committed. It holds e.mu while it fills the maps:
+// whether they had committed. It holds e.mu while it fills the tables:
 // Requeue and Submit may come in through the admin socket meanwhile.
 func (e *Engine) resume() error {
 	var copying []journal.Job
+	var resumed []journal.Job
 	e.mu.Lock()
 	err := e.journal.View(func(tx *journal.Tx) error {
 		for _, s := range []journal.State{journal.Received, journal.Copying, journal.Copied} {
 			if err := tx.ForEachJob(s, func(j journal.Job) error {
-				job := j
-				if job.State == journal.Copying {
-					copying = append(copying, job)
+				if j.State == journal.Copying {
+					copying = append(copying, j)
 				}
-				e.jobs[job.ID] = &job
+				resumed = append(resumed, j)
 				return nil
 			}); err != nil {
 				return err
 			}
 		}
 		return tx.ForEachMessage(func(m journal.Message) error {
-			e.msgs[m.ID] = &pendingMessage{id: m.ID, handle: m.ReceiptHandle, jobs: m.Jobs, delivered: m.Received, sent: m.Sent}
-			for _, id := range m.Jobs {
-				e.attach(id, m.ID)
-			}
+			e.msgs.restore(m)
 			return nil
 		})
 	})
@@ -401,16 +367,10 @@ func (e *Engine) resume() error {
 		return fmt.Errorf("resume from journal: %w", err)
 	}
 	now := time.Now()
-	for _, j := range e.jobs {
-		if j.State == journal.Copying {
-			j.State = journal.Received
-		}
-		if j.State == journal.Received {
-			e.readyAt[j.ID] = now
-			e.enqueue(j, now)
-		}
+	for _, j := range resumed {
+		e.schedule(j, now) // copying goes back to received
 	}
-	pending, undeleted := len(e.jobs), len(e.msgs)
+	pending, undeleted := e.jobs.len(), e.msgs.len()
 	e.mu.Unlock()
 	if len(copying) > 0 {
 		if err := e.journal.Update(func(tx *journal.Tx) error {
@@ -431,15 +391,6 @@ func (e *Engine) resume() error {
 	e.signal(e.wake)
 	e.signal(e.ackWake)
 	return nil
-}
-
-func (e *Engine) attach(jobID, msgID string) {
-	m := e.jobMsgs[jobID]
-	if m == nil {
-		m = map[string]bool{}
-		e.jobMsgs[jobID] = m
-	}
-	m[msgID] = true
 }
 
 func (e *Engine) signal(ch chan struct{}) {

@@ -307,7 +307,7 @@ func TestObjectErrorParksJob(t *testing.T) {
 	h.waitFor("bookkeeping released", func() bool {
 		h.engine.mu.Lock()
 		defer h.engine.mu.Unlock()
-		return len(h.engine.jobMsgs) == 0 && len(h.engine.msgs) == 0 && len(h.engine.jobs) == 0
+		return len(h.engine.msgs.ofJob) == 0 && h.engine.msgs.len() == 0 && h.engine.jobs.len() == 0
 	})
 	// Requeue after "fixing the object".
 	c.mu.Lock()
@@ -364,6 +364,25 @@ func TestResumeRecopiesInterrupted(t *testing.T) {
 	if job.State != journal.Acked || c.loaded[id] != 1 {
 		t.Fatalf("job %s after resume, loaded %d times", job.State, c.loaded[id])
 	}
+}
+
+// The safeguard of register: a pending job the journal holds and memory
+// does not (which should never be) is loaded when an event brings it, as
+// Submit's safeguard does, even if the journal says copying: like a job
+// found copying at resume, it goes back to received and the ledger decides.
+func TestEventLoadsPendingJobMissingFromMemory(t *testing.T) {
+	h := start(t, &fakeCopier{}, Options{})
+	h.q.send("m0", event("foo/0")) // once acked, resume is long over
+	h.waitFor("warm-up acked", func() bool { return h.states()[journal.Acked] == 1 })
+	job := submitted(t, "foo/1")[0]
+	job.State = journal.Copying
+	if err := h.j.Update(func(tx *journal.Tx) error { return tx.PutJobVia(job) }); err != nil {
+		t.Fatal(err)
+	}
+	h.q.send("m1", event("foo/1"))
+	h.waitFor("the stranded job acked and its message deleted", func() bool {
+		return h.states()[journal.Acked] == 2 && h.q.deletions("m1") == 1
+	})
 }
 
 // A COPY that hangs is cancelled at batch.copy_timeout and retried; the

@@ -117,7 +117,7 @@ func (e *Engine) drained(ctx context.Context) (bool, int) {
 		return true, 0
 	}
 	e.mu.Lock()
-	held := len(e.msgs)
+	held := e.msgs.len()
 	e.mu.Unlock()
 	if visible+inFlight <= held {
 		return true, visible + inFlight
@@ -129,7 +129,7 @@ func (e *Engine) drained(ctx context.Context) (bool, int) {
 func (e *Engine) backlogged() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return len(e.jobs)+len(e.admitting)+len(e.adq.msgs) >= e.opts.Receive.MaxPending
+	return e.jobs.backlog()+len(e.adq.msgs) >= e.opts.Receive.MaxPending
 }
 
 // admit turns received messages (the admitter's batch, from every
@@ -168,11 +168,9 @@ func (e *Engine) admit(ctx context.Context, msgs []sqsx.Message) error {
 		a := &parsed[i]
 		for _, c := range a.candidates {
 			a.ids = append(a.ids, c.ID)
-			if _, pending := e.jobs[c.ID]; pending || e.admitting[c.ID] {
-				continue
+			if e.jobs.claim(c.ID) {
+				a.lookup = append(a.lookup, c)
 			}
-			e.admitting[c.ID] = true
-			a.lookup = append(a.lookup, c)
 		}
 	}
 	e.mu.Unlock()
@@ -214,7 +212,7 @@ func (e *Engine) admit(ctx context.Context, msgs []sqsx.Message) error {
 	e.mu.Lock()
 	for _, a := range parsed {
 		for _, c := range a.lookup {
-			delete(e.admitting, c.ID)
+			e.jobs.release(c.ID)
 		}
 	}
 	if err != nil {
@@ -276,14 +274,13 @@ func (e *Engine) register(a admission, existing map[string]journal.Job, now time
 		if old, ok := existing[c.ID]; ok {
 			dup++
 			if old.State.Pending() {
-				if _, inMemory := e.jobs[old.ID]; !inMemory {
+				if e.jobs.get(old.ID) == nil {
 					// Safeguard: every pending job is loaded at resume and
 					// stays in memory until it finishes, so this should not
-					// happen; if it ever does, load the job rather than strand it.
-					o := old
-					e.jobs[o.ID] = &o
-					e.readyAt[o.ID] = now
-					e.enqueue(&o, now)
+					// happen; if it ever does, load the job rather than
+					// strand it (one found copying goes back to received,
+					// as at resume).
+					e.schedule(old, now)
 				}
 			}
 			continue
@@ -298,30 +295,11 @@ func (e *Engine) register(a admission, existing map[string]journal.Job, now time
 			continue
 		}
 		fresh++
-		job := c
-		job.Created, job.Updated = now, now
-		e.jobs[job.ID] = &job
-		e.readyAt[job.ID] = now
-		e.enqueue(&job, now)
+		e.schedule(c, now)
 	}
 	dup += len(a.candidates) - len(a.lookup)
-	pm := e.msgs[a.msg.ID]
-	if pm == nil {
-		pm = &pendingMessage{id: a.msg.ID}
-		e.msgs[a.msg.ID] = pm
-	}
-	if pm.handle != a.msg.ReceiptHandle {
-		// A (re)delivery: new handle, new 12-hour visibility window.
-		pm.handle, pm.delivered = a.msg.ReceiptHandle, now
-	}
-	if !a.msg.SentAt.IsZero() {
-		pm.sent = a.msg.SentAt
-	}
-	pm.jobs = a.ids
+	e.msgs.add(a.msg, a.ids, now)
 	e.dirty.msgs[a.msg.ID] = true // done already if all its jobs were
-	for _, id := range a.ids {
-		e.attach(id, a.msg.ID)
-	}
 	e.stats.JobsAdmitted += int64(fresh)
 	e.stats.Duplicates += int64(dup)
 	e.log.Debug("message admitted", "message_id", a.msg.ID, "records", a.records, "new_jobs", fresh, "known_jobs", dup)

@@ -15,14 +15,14 @@ import (
 func (e *Engine) load(ctx context.Context, pb plannedBatch) error {
 	defer func() {
 		e.mu.Lock()
-		e.running[pb.Dest.Endpoint]--
+		e.slots.release(pb.Dest.Endpoint)
 		now := time.Now()
 		for _, j := range pb.Jobs {
-			delete(e.inflight, j.ID)
+			e.jobs.land(j.ID)
 			// Copied (or failed) and out of flight: maybe ackable now. put
 			// runs only inside load, so this is the one place to mark.
 			e.markAck(j.ID)
-			if cur := e.jobs[j.ID]; cur != nil {
+			if cur := e.jobs.get(j.ID); cur != nil {
 				e.enqueue(cur, now) // back to received after a failed attempt
 			}
 		}
@@ -233,22 +233,17 @@ func (e *Engine) put(jobs []journal.Job) error {
 	for _, j := range jobs {
 		switch j.State {
 		case journal.Failed:
-			delete(e.jobs, j.ID)
-			delete(e.readyAt, j.ID)
+			e.jobs.drop(j.ID)
 			e.stats.failed(j.Target)
 		case journal.Superseded, journal.Removed:
-			delete(e.jobs, j.ID)
-			delete(e.readyAt, j.ID)
+			e.jobs.drop(j.ID)
 			e.stats.ended(j.Target, j.State)
 		default:
 			job := j
-			if cur := e.jobs[j.ID]; cur != nil {
+			if cur := e.jobs.get(j.ID); cur != nil {
 				job.Created, job.Updated = cur.Created, now
 			}
-			e.jobs[j.ID] = &job
-			if j.State == journal.Received {
-				e.readyAt[j.ID] = now
-			}
+			e.jobs.set(&job, now)
 		}
 	}
 	return nil

@@ -27,15 +27,14 @@ func planner(t *testing.T) *Engine {
 func ready(e *Engine, table string, n int, t time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	base := len(e.jobs)
+	base := e.jobs.len()
 	for i := range n {
 		j := &journal.Job{
 			ID: fmt.Sprintf("%s-%d", table, base+i), State: journal.Received, Target: table,
 			Endpoint: "ep", Schema: "public", Table: table, Manifest: true,
 			Bucket: "b", Key: fmt.Sprintf("%s/%d", table, base+i), Size: 10, Created: t,
 		}
-		e.jobs[j.ID] = j
-		e.readyAt[j.ID] = t
+		e.jobs.set(j, t)
 		e.enqueue(j, t)
 	}
 }

@@ -1,6 +1,8 @@
 package fsm
 
 import (
+	"iter"
+	"maps"
 	"time"
 
 	"github.com/rinhq/rin/journal"
@@ -12,35 +14,56 @@ import (
 // that of the batches it starts, never of the whole backlog: with 10,000 jobs
 // pending, a plan that starts nothing touches a few jobs, not 10,000.
 //
-// Entries are ids; the job itself is in e.jobs. A queued id whose job is no
-// longer received (or is gone) is dropped when plan reaches it.
+// Entries are ids; the job itself is in the job table (jobs.go). A queued
+// id whose job no longer waits (it is gone, no longer received, or in a
+// batch) is dropped when plan reaches it.
 
-// enqueue makes a received job available to plan. Callers hold e.mu and
-// call it whenever a job becomes received outside a batch: admitted,
-// resumed, requeued, or back from a failed attempt once its batch is over.
-func (e *Engine) enqueue(j *journal.Job, now time.Time) {
-	if j.State != journal.Received || e.queued[j.ID] || e.inflight[j.ID] {
-		return
-	}
-	e.queued[j.ID] = true
-	if j.NextAttempt.After(now) {
-		e.later[j.ID] = true
-		return
-	}
-	d := destinationOf(j)
-	e.ready[d] = append(e.ready[d], j.ID)
-	e.pace.joinedNow(d, now)
+// readyQueue is the ready queues. Invariant, kept by its methods: an id is
+// in queued iff it is in exactly one of later or one destination's list of
+// ready, and then only once, so a job is never queued twice. A
+// destination's list may be left empty until head finds it so.
+//
+// Guarded by Engine.mu, like all of the engine's state.
+type readyQueue struct {
+	ready  map[Destination][]string // received jobs due, in the order they became due
+	later  map[string]bool          // received jobs whose retry is not due yet
+	queued map[string]bool          // ids in ready or later
 }
 
-// promote moves retries that have come due into their queues and returns
-// the earliest retry still waiting (zero if none). Callers hold e.mu.
-func (e *Engine) promote(now time.Time) time.Time {
+func newReadyQueue() readyQueue {
+	return readyQueue{ready: map[Destination][]string{}, later: map[string]bool{}, queued: map[string]bool{}}
+}
+
+// push queues j, a received job in no batch, unless it is queued already:
+// in later if its retry is not due by now, else at the tail of its
+// destination's list. It returns the destination and whether j joined its
+// list.
+func (q *readyQueue) push(j *journal.Job, now time.Time) (Destination, bool) {
+	if q.queued[j.ID] {
+		return Destination{}, false
+	}
+	q.queued[j.ID] = true
+	if j.NextAttempt.After(now) {
+		q.later[j.ID] = true
+		return Destination{}, false
+	}
+	d := destinationOf(j)
+	q.ready[d] = append(q.ready[d], j.ID)
+	return d, true
+}
+
+// promote moves the retries that are due by now from later to their
+// destinations' lists, calling joined for each, and drops those whose job
+// no longer waits (a job in later is never in a batch: plan takes jobs
+// from the lists only). It returns the earliest retry still not due (zero
+// if none).
+func (q *readyQueue) promote(now time.Time, jobs *jobTable, joined func(Destination)) time.Time {
 	var next time.Time
-	for id := range e.later {
-		j := e.jobs[id]
-		if j == nil || j.State != journal.Received {
-			delete(e.later, id)
-			delete(e.queued, id)
+	for id := range q.later {
+		j := jobs.waiting(id)
+		if j == nil {
+			delete(q.later, id)
+			delete(q.queued, id)
 			continue
 		}
 		if j.NextAttempt.After(now) {
@@ -49,36 +72,71 @@ func (e *Engine) promote(now time.Time) time.Time {
 			}
 			continue
 		}
-		delete(e.later, id)
+		delete(q.later, id)
 		d := destinationOf(j)
-		e.ready[d] = append(e.ready[d], id)
-		e.pace.joinedNow(d, now)
+		q.ready[d] = append(q.ready[d], id)
+		joined(d)
 	}
 	return next
 }
 
-// head drops the stale entries at the front of d's queue and returns the
-// first live job, or nil when the queue is empty. Callers hold e.mu.
-func (e *Engine) head(d Destination) *journal.Job {
-	q := e.ready[d]
-	for len(q) > 0 {
-		if j := e.live(q[0]); j != nil {
-			e.ready[d] = q
+// head drops the entries at the front of d's list whose job no longer
+// waits and returns the first job that does. When none is left it drops
+// d's list and returns nil.
+func (q *readyQueue) head(d Destination, jobs *jobTable) *journal.Job {
+	ids := q.ready[d]
+	for len(ids) > 0 {
+		if j := jobs.waiting(ids[0]); j != nil {
+			q.ready[d] = ids
 			return j
 		}
-		delete(e.queued, q[0])
-		q = q[1:]
+		delete(q.queued, ids[0])
+		ids = ids[1:]
 	}
-	delete(e.ready, d)
-	e.pace.forget(d)
+	delete(q.ready, d)
 	return nil
 }
 
-// live returns the job of a queued id if it still waits for a batch.
-func (e *Engine) live(id string) *journal.Job {
-	j := e.jobs[id]
-	if j == nil || j.State != journal.Received || e.inflight[id] {
-		return nil
+// destinations yields the destinations that have a list.
+func (q *readyQueue) destinations() iter.Seq[Destination] { return maps.Keys(q.ready) }
+
+// list is d's list of ids, in order, not to be modified: entries whose job
+// no longer waits included.
+func (q *readyQueue) list(d Destination) []string { return q.ready[d] }
+
+// take removes the first n ids of d's list, which a batch takes.
+func (q *readyQueue) take(d Destination, n int) {
+	ids := q.ready[d]
+	for _, id := range ids[:n] {
+		delete(q.queued, id)
+	}
+	q.ready[d] = ids[n:]
+}
+
+// enqueue makes a received job available to plan. Callers hold e.mu and
+// call it whenever a job becomes received outside a batch: admitted,
+// resumed, requeued, or back from a failed attempt once its batch is over.
+func (e *Engine) enqueue(j *journal.Job, now time.Time) {
+	if j.State != journal.Received || e.jobs.flying(j.ID) {
+		return
+	}
+	if d, joined := e.ready.push(j, now); joined {
+		e.pace.joinedNow(d, now)
+	}
+}
+
+// promote moves retries that have come due into their queues and returns
+// the earliest retry still waiting (zero if none). Callers hold e.mu.
+func (e *Engine) promote(now time.Time) time.Time {
+	return e.ready.promote(now, &e.jobs, func(d Destination) { e.pace.joinedNow(d, now) })
+}
+
+// head returns the first job of d's queue that waits for a batch, or nil
+// when the queue is empty (pacing then forgets d). Callers hold e.mu.
+func (e *Engine) head(d Destination) *journal.Job {
+	j := e.ready.head(d, &e.jobs)
+	if j == nil {
+		e.pace.forget(d)
 	}
 	return j
 }

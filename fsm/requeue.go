@@ -30,10 +30,7 @@ func (e *Engine) Requeue(ids []string) ([]journal.Job, error) {
 	now := time.Now()
 	e.mu.Lock()
 	for _, j := range out {
-		job := j
-		e.jobs[job.ID] = &job
-		e.readyAt[job.ID] = now
-		e.enqueue(&job, now)
+		e.schedule(j, now)
 	}
 	e.mu.Unlock()
 	e.signal(e.wake)

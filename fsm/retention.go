@@ -19,7 +19,7 @@ const retentionWarnEvery = 5 * time.Minute
 // Callers hold e.mu.
 func (e *Engine) oldestMessage(now time.Time) time.Duration {
 	var oldest time.Duration
-	for _, m := range e.msgs {
+	for m := range e.msgs.all() {
 		if a := m.age(now); a > oldest {
 			oldest = a
 		}

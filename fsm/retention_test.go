@@ -57,7 +57,7 @@ func TestHeartbeatWindowPerDeliveryAndRetention(t *testing.T) {
 
 	// The first delivery's window is almost over: no more extensions.
 	h.engine.mu.Lock()
-	h.engine.msgs["m1"].delivered = time.Now().Add(-12 * time.Hour)
+	h.engine.msgs.get("m1").delivered = time.Now().Add(-12 * time.Hour)
 	h.engine.mu.Unlock()
 	time.Sleep(300 * time.Millisecond)
 	before := q.count("h1")

@@ -76,24 +76,27 @@ func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 	}
 	soon(e.promote(now))
 	// Oldest destination first, so no table starves.
-	dests := make([]Destination, 0, len(e.ready))
-	for d := range e.ready {
-		if e.head(d) != nil {
-			dests = append(dests, d)
+	type due struct {
+		d     Destination
+		since time.Time // when its first job became due
+	}
+	var dests []due
+	for d := range e.ready.destinations() {
+		if j := e.head(d); j != nil {
+			dests = append(dests, due{d, e.jobs.readySince(j.ID)})
 		}
 	}
-	sort.Slice(dests, func(a, b int) bool {
-		return e.readyAt[e.ready[dests[a]][0]].Before(e.readyAt[e.ready[dests[b]][0]])
-	})
+	sort.Slice(dests, func(a, b int) bool { return dests[a].since.Before(dests[b].since) })
 	// With no receiver left (batch mode at the end of the queue) no job
 	// will join a batch: waiting for one to fill would only add max_age.
 	closing := e.receiving == 0
 	in := intake{receivers: e.receiving, admitting: len(e.adq.msgs)+len(e.admitting) > 0}
 	var out []plannedBatch
-	for _, d := range dests {
+	for _, dd := range dests {
+		d := dd.d
 		for {
 			first := e.head(d)
-			if first == nil || e.running[d.Endpoint] >= e.opts.Batch.Concurrency {
+			if first == nil || !e.slots.free(d.Endpoint) {
 				break
 			}
 			ok, probe, until := e.holds.gate(d, now)
@@ -109,12 +112,12 @@ func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 				maxFiles = 1 // without a manifest every object is its own COPY; a probe risks one job
 			}
 			// Walk the queue for up to maxFiles live jobs within max_bytes.
-			q := e.ready[d]
+			q := e.ready.list(d)
 			var jobs []*journal.Job
 			var bytes int64
 			i := 0
 			for ; i < len(q) && len(jobs) < maxFiles; i++ {
-				j := e.live(q[i])
+				j := e.jobs.waiting(q[i])
 				if j == nil {
 					continue
 				}
@@ -126,27 +129,25 @@ func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 			}
 			full := len(jobs) == maxFiles || i < len(q)
 			if !full && !closing && probe == nil {
-				if age := now.Sub(e.readyAt[first.ID]); age < e.opts.Batch.MaxAge {
+				since := e.jobs.readySince(first.ID)
+				if age := now.Sub(since); age < e.opts.Batch.MaxAge {
 					// Wait for the batch to fill, at most MaxAge, unless
 					// nothing joins it any more (pace.go).
 					ok, at := e.pace.earlyStart(d, len(jobs), maxFiles, e.opts.Batch.MaxAge, in, now)
 					if !ok {
-						soon(e.readyAt[first.ID].Add(e.opts.Batch.MaxAge))
+						soon(since.Add(e.opts.Batch.MaxAge))
 						soon(at)
 						break
 					}
 				}
 			}
-			for _, id := range q[:i] {
-				delete(e.queued, id)
-			}
-			e.ready[d] = q[i:]
+			e.ready.take(d, i)
 			b := plannedBatch{Batch: Batch{ID: newBatchID(), Dest: d, Jobs: make([]journal.Job, 0, len(jobs))}, probe: probe}
 			for _, j := range jobs {
-				e.inflight[j.ID] = true
+				e.jobs.fly(j.ID)
 				b.Jobs = append(b.Jobs, *j)
 			}
-			e.running[d.Endpoint]++
+			e.slots.take(d.Endpoint)
 			e.pace.started(d)
 			out = append(out, b)
 		}
@@ -158,4 +159,29 @@ func newBatchID() string {
 	var b [8]byte
 	rand.Read(b[:])
 	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// endpointSlots counts the batches in flight per endpoint, which
+// batch.concurrency bounds: plan takes a slot for each batch it starts,
+// and the batch's load gives it back when it is over. Invariant: running
+// holds an endpoint iff a batch of it is in flight. Guarded by Engine.mu,
+// like all of the engine's state.
+type endpointSlots struct {
+	limit   int            // batches in flight per endpoint at most
+	running map[string]int // batches in flight per endpoint
+}
+
+func newEndpointSlots(limit int) endpointSlots {
+	return endpointSlots{limit: limit, running: map[string]int{}}
+}
+
+// free reports whether a batch of endpoint may start.
+func (s *endpointSlots) free(endpoint string) bool { return s.running[endpoint] < s.limit }
+
+func (s *endpointSlots) take(endpoint string) { s.running[endpoint]++ }
+
+func (s *endpointSlots) release(endpoint string) {
+	if s.running[endpoint]--; s.running[endpoint] <= 0 {
+		delete(s.running, endpoint)
+	}
 }

@@ -72,7 +72,7 @@ func (e *Engine) Stats() Stats {
 		t.Latency = t.Latency.clone()
 		s.Targets[name] = t
 	}
-	s.Pending = len(e.jobs)
+	s.Pending = e.jobs.len()
 	s.OldestMessageAgeSeconds = e.oldestMessage(time.Now()).Seconds()
 	s.RetentionSeconds = e.opts.Receive.Retention.Seconds()
 	s.Guard = guard

@@ -85,11 +85,10 @@ func (e *Engine) Submit(ctx context.Context, jobs []journal.Job) (admitted, know
 	e.mu.Lock()
 	var lookup []journal.Job
 	for _, c := range cands {
-		if _, pending := e.jobs[c.ID]; pending || e.admitting[c.ID] {
+		if !e.jobs.claim(c.ID) {
 			known++
 			continue
 		}
-		e.admitting[c.ID] = true
 		lookup = append(lookup, c)
 	}
 	e.mu.Unlock()
@@ -121,7 +120,7 @@ func (e *Engine) Submit(ctx context.Context, jobs []journal.Job) (admitted, know
 	now := time.Now()
 	e.mu.Lock()
 	for _, c := range lookup {
-		delete(e.admitting, c.ID)
+		e.jobs.release(c.ID)
 	}
 	if err != nil {
 		e.mu.Unlock()
@@ -141,7 +140,7 @@ func (e *Engine) Submit(ctx context.Context, jobs []journal.Job) (admitted, know
 	for _, old := range stranded {
 		// The safeguard of register (intake.go): a pending job is always
 		// in memory; should one ever not be, load it rather than strand it.
-		if _, inMemory := e.jobs[old.ID]; !inMemory {
+		if e.jobs.get(old.ID) == nil {
 			e.schedule(old, now)
 		}
 	}
@@ -152,21 +151,6 @@ func (e *Engine) Submit(ctx context.Context, jobs []journal.Job) (admitted, know
 	known += len(lookup) - len(added)
 	e.log.Debug("jobs submitted", "new_jobs", len(added), "known_jobs", known)
 	return len(added), known, nil
-}
-
-// schedule mirrors a journaled pending job in memory and queues it.
-// Callers hold e.mu.
-func (e *Engine) schedule(j journal.Job, now time.Time) {
-	job := j
-	if job.Created.IsZero() {
-		job.Created, job.Updated = now, now
-	}
-	if job.State == journal.Copying {
-		job.State = journal.Received // as at resume: the ledger decides
-	}
-	e.jobs[job.ID] = &job
-	e.readyAt[job.ID] = now
-	e.enqueue(&job, now)
 }
 
 // resolve routes a submitted job's object through the engine's config and
