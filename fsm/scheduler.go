@@ -90,7 +90,7 @@ func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 	// With no receiver left (batch mode at the end of the queue) no job
 	// will join a batch: waiting for one to fill would only add max_age.
 	closing := e.receiving == 0
-	in := intake{receivers: e.receiving, admitting: len(e.adq.msgs)+len(e.admitting) > 0}
+	in := intake{receivers: e.receiving, admitting: len(e.adq.msgs)+len(e.jobs.admitting) > 0}
 	var out []plannedBatch
 	for _, dd := range dests {
 		d := dd.d
