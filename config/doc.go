@@ -104,8 +104,9 @@
 //	  max_age                 2s: how long the first object waits for company. A batch of at
 //	                          least max_files/2 starts sooner when the intake has stopped feeding
 //	                          it (a receive came back short after its last object, and none has
-//	                          joined for max_age/8, 50 ms to 500 ms) and no COPY of its table is
-//	                          running in this rin
+//	                          joined for max_age/8, 50 ms to 500 ms; or every receiver has waited
+//	                          in its long poll for four times what a receive that brings messages
+//	                          takes, 100 ms to 1 s) and no COPY of its table is running in this rin
 //	  concurrency             4 COPYs at once per endpoint (top level only)
 //	  copy_timeout            1h: from the moment the COPY starts (the guard taken), a COPY
 //	                          running longer is cancelled and retried (top level only; also the
