@@ -22,20 +22,23 @@
 //
 // # Which emulators are requirements of rin's module
 //
-// goaws and the Lambda runtime interface emulator run as child processes, so
-// they are pinned with tool directives in a module of their own,
-// internal/tools/go.mod, and built there on first use into the cache dir
-// ($RIN_STACK_CACHE, else the user cache dir's "rin"; $RIN_GOAWS_BIN and
-// $RIN_RIE_BIN name prebuilt binaries instead). Neither they nor their
-// dependencies (chi, gorilla, logrus, testify, ...) are in rin's go.mod.
+// None. This package, its subpackages, the end-to-end tests (e2e) and the dev
+// tools (cmd/rin-stack, cmd/rin-demo) are a module of their own,
+// internal/stack/go.mod, which requires rin's with a replace to the checkout
+// (Go's internal rule lets it import rin's internal packages). That go.mod
+// alone requires gofakes3 (S3) and parquet-go (the simulator's COPY of
+// Parquet files, the tests' Parquet objects), which run in the test process,
+// and pins goaws and the Lambda runtime interface emulator with tool
+// directives: they run as child processes, built there on first use into the
+// cache dir ($RIN_STACK_CACHE, else the user cache dir's "rin"; $RIN_GOAWS_BIN
+// and $RIN_RIE_BIN name prebuilt binaries instead; see proc.ToolBinary).
 //
-// gofakes3 (S3) and parquet-go (the Redshift simulator's COPY of Parquet
-// files, and the tests' Parquet objects) stay requirements of rin's module:
-// they run inside the test process, which the tests rely on — the
-// simulator's fault injection, gofakes3's backend shared with the
-// simulator's COPY, objects and rows inspected in memory. Moving them out
-// would mean running S3 and the simulator as separate processes. Only this
-// package, its subpackages, the tests and the dev tools (cmd/rin-stack,
-// cmd/rin-demo) import them, never the product: go list -deps of . and
-// ./cmd/rin-journal names neither (.ci/run checks it).
+// rin's module never imports this module, not even from tests, or the
+// emulators would come back as its requirements. What its tests need of the
+// stack is in rin's module without them: the S3 event bodies and goaws-backed
+// SQS (internal/localaws, which this package re-exports), and the whole stack
+// run as a rin-stack process built from this module and steered through its
+// control endpoints (internal/stackproc). .ci/run checks that rin's go.mod
+// names no emulator and that go list -deps of . and ./cmd/rin-journal names
+// none.
 package stack

@@ -11,7 +11,7 @@
 // SUBMITTED -> STARTED -> FINISHED or FAILED (or ABORTED when cancelled),
 // which callers observe with DescribeStatement. Each statement runs on its
 // own PostgreSQL-protocol connection to the backend (the Redshift simulator
-// of package stack/redshiftsim, so Redshift's COPY ... FROM 's3://...'
+// of package redshiftsim, so Redshift's COPY ... FROM 's3://...'
 // works). A batch runs as one transaction: BEGIN, the statements in order,
 // COMMIT; any failure rolls all of them back, and the failed sub-statement
 // carries the error while the ones after it are ABORTED.

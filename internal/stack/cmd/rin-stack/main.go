@@ -20,7 +20,10 @@
 //
 // The control server (-control, loopback) serves GET /ready (200 once the
 // stack is up), GET /env (the same lines) and the simulator's fault-injection
-// and stats endpoints (/faults..., /stats; see redshiftsim.ControlHandler).
+// and stats endpoints (/faults..., /stats; see redshiftsim.ControlHandler),
+// and /stack/... endpoints that act on the whole stack (a bucket's region,
+// one more simulator, a Data API server; see extras), which rin's module
+// tests use through internal/stackproc.
 package main
 
 import (
