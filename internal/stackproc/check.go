@@ -48,67 +48,78 @@ func (w tWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Shared is one rin-stack process shared by every test of a test binary,
-// started on the first Get. Declare it as a package-level variable of the
-// test package and close it from TestMain with Main.
-type Shared struct {
-	once sync.Once
-	s    *Stack
-	err  error
+// Lazy is a stack (or any closable value) shared by every test of a test
+// binary: started on the first Get, closed by Close. Shared here and
+// stacktest.Shared are Lazy with their own start.
+type Lazy[T interface{ Close() error }] struct {
+	once    sync.Once
+	v       T
+	started bool
+	err     error
 }
 
-// Get returns the shared stack, starting it on first use. A start failure is
-// reported to every test that asks (skip or fail, as CheckStart decides).
-func (sh *Shared) Get(t testing.TB) *Stack {
+// Get returns the value, calling start (with a context bounded by the start
+// timeout) on first use. A start failure is reported to every test that
+// asks (skip or fail, as CheckStart decides).
+func (l *Lazy[T]) Get(t testing.TB, start func(context.Context) (T, error)) T {
 	t.Helper()
-	sh.once.Do(func() {
+	l.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 		defer cancel()
-		sh.s, sh.err = Start(ctx, Options{})
+		l.v, l.err = start(ctx)
+		l.started = l.err == nil
 	})
-	CheckStart(t, sh.err)
-	return sh.s
+	CheckStart(t, l.err)
+	return l.v
 }
 
-// Close stops the stack if it was started.
-func (sh *Shared) Close() error {
-	sh.once.Do(func() {}) // no start after Close
-	if sh.s != nil {
-		return sh.s.Close()
+// Close closes the value if it was started; no start happens after Close.
+func (l *Lazy[T]) Close() error {
+	l.once.Do(func() {})
+	if l.started {
+		return l.v.Close()
 	}
 	return nil
 }
 
-// Main runs the tests and then closes the shared stack:
-//
-//	var shared stackproc.Shared
-//	func TestMain(m *testing.M) { stackproc.Main(m, &shared) }
-func Main(m *testing.M, sh *Shared) {
+// RunMain runs the tests, then close (which stops what they shared), and
+// exits; a failing close fails the run.
+func RunMain(m *testing.M, name string, close func() error) {
 	code := m.Run()
-	if err := sh.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "stackproc: close shared stack:", err)
+	if err := close(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: close shared stack: %v\n", name, err)
 		if code == 0 {
 			code = 1
 		}
 	}
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
 	os.Exit(code)
 }
 
-// StartForTest starts a stack of its own for t (opts as for Start) and
-// stops it when t ends.
-func StartForTest(t testing.TB, opts Options) *Stack {
+// Shared is one rin-stack process shared by every test of a test binary,
+// started on the first Get. Declare it as a package-level variable of the
+// test package and close it from TestMain with Main.
+type Shared struct{ lazy Lazy[*Stack] }
+
+// Get returns the shared stack, starting it on first use.
+func (sh *Shared) Get(t testing.TB) *Stack {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	s, err := Start(ctx, opts)
-	CheckStart(t, err)
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("close stack: %v", err)
+	return sh.lazy.Get(t, func(ctx context.Context) (*Stack, error) { return Start(ctx, Options{}) })
+}
+
+// Close stops the stack if it was started.
+func (sh *Shared) Close() error { return sh.lazy.Close() }
+
+// Main runs the tests and then closes the shared stack (and removes the
+// rin-stack binary built for them):
+//
+//	var shared stackproc.Shared
+//	func TestMain(m *testing.M) { stackproc.Main(m, &shared) }
+func Main(m *testing.M, sh *Shared) {
+	RunMain(m, "stackproc", func() error {
+		err := sh.Close()
+		if buildDir != "" {
+			os.RemoveAll(buildDir)
 		}
+		return err
 	})
-	return s
 }
