@@ -6,8 +6,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/rinhq/rin/config"
-	"github.com/rinhq/rin/stack"
-	"github.com/rinhq/rin/stack/stacktest"
+	"github.com/rinhq/rin/internal/localaws"
+	"github.com/rinhq/rin/internal/stackproc"
 )
 
 // TestAWSClientsKeepResponsesWhole: the SQS client rin builds from its
@@ -17,21 +17,21 @@ import (
 // timeout. AWS_CA_BUNDLE is cleared so that the SDK leaves the HTTP client
 // unset, the case in which rin once panicked at start.
 func TestAWSClientsKeepResponsesWhole(t *testing.T) {
-	q, err := stack.StartSQS(t.Context(), stack.SQSOptions{Logger: stacktest.Logger(t)})
-	stacktest.CheckStart(t, err)
+	q, err := localaws.StartSQS(t.Context(), localaws.SQSOptions{Logger: stackproc.Logger(t)})
+	stackproc.CheckStart(t, err)
 	t.Cleanup(func() { q.Stop() })
 	for k, v := range map[string]string{"AWS_ENDPOINT_URL_SQS": q.Endpoint(), "AWS_CA_BUNDLE": "", "AWS_PROFILE": "", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"} {
 		t.Setenv(k, v)
 	}
-	ac, err := awsConfig(t.Context(), config.Credentials{AWSRegion: stack.Region, AWSAccessKeyID: stack.AccessKeyID, AWSSecretAccessKey: stack.SecretAccessKey})
+	ac, err := awsConfig(t.Context(), config.Credentials{AWSRegion: localaws.Region, AWSAccessKeyID: localaws.AccessKeyID, AWSSecretAccessKey: localaws.SecretAccessKey})
 	if err != nil {
 		t.Fatal(err)
 	}
-	qurl, err := q.CreateQueue(t.Context(), "rin_whole", stack.QueueOptions{VisibilityTimeout: 60})
+	qurl, err := q.CreateQueue(t.Context(), "rin_whole", localaws.QueueOptions{VisibilityTimeout: 60})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stacktest.CheckReceivesWhole(t, q, sqs.NewFromConfig(ac), qurl, 2000)
+	stackproc.CheckReceivesWhole(t, q, sqs.NewFromConfig(ac), qurl, 2000)
 }
 
 // TestS3PathStyleWithEndpoint: S3 is addressed path-style exactly when the

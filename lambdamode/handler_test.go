@@ -16,7 +16,7 @@ import (
 
 	"github.com/rinhq/rin/config"
 	"github.com/rinhq/rin/fsm"
-	"github.com/rinhq/rin/stack"
+	"github.com/rinhq/rin/internal/localaws"
 )
 
 const testConfig = `
@@ -135,11 +135,11 @@ func newHandler(t *testing.T, c fsm.Copier, opts Options) (*Handler, *lockedBuff
 }
 
 func objectBody(keys ...string) string {
-	var evs []stack.ObjectEvent
+	var evs []localaws.ObjectEvent
 	for _, k := range keys {
-		evs = append(evs, stack.ObjectEvent{Bucket: "b", Key: k, Size: 10, ETag: fmt.Sprintf("%x", k)})
+		evs = append(evs, localaws.ObjectEvent{Bucket: "b", Key: k, Size: 10, ETag: fmt.Sprintf("%x", k)})
 	}
-	return stack.S3EventBody(evs...)
+	return localaws.S3EventBody(evs...)
 }
 
 func failures(r events.SQSEventResponse) []string {
@@ -162,10 +162,10 @@ func TestHandleLoadsEveryObjectOnceInOneCopy(t *testing.T) {
 	ev := events.SQSEvent{Records: []events.SQSMessage{
 		record("m1", objectBody("data/1.json")),
 		record("m2", objectBody("data/2.json", "data/1.json")), // a duplicate S3 event inside
-		record("m3", stack.TestEventBody("b")),
+		record("m3", localaws.TestEventBody("b")),
 		record("m1", objectBody("data/1.json")), // the same message twice in one batch
 		record("m4", objectBody("elsewhere/x.json")),
-		record("m5", stack.SNSWrap(objectBody("data/3.json"), "arn:aws:sns:us-east-1:1:t")),
+		record("m5", localaws.SNSWrap(objectBody("data/3.json"), "arn:aws:sns:us-east-1:1:t")),
 	}}
 	resp, err := h.Handle(withDeadline(t, 30*time.Second), ev)
 	if err != nil {
@@ -223,7 +223,7 @@ func TestHandleOutageReturnsEveryRecordBeforeTheDeadline(t *testing.T) {
 		record("m1", objectBody("data/1.json")),
 		record("m2", objectBody("data/2.json")),
 		record("p", "garbage"),
-		record("m3", stack.TestEventBody("b")),
+		record("m3", localaws.TestEventBody("b")),
 	}}
 	const timeout = 3 * time.Second
 	start := time.Now()

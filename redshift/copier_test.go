@@ -23,15 +23,14 @@ import (
 
 	"github.com/rinhq/rin/config"
 	"github.com/rinhq/rin/fsm"
+	"github.com/rinhq/rin/internal/localaws"
+	"github.com/rinhq/rin/internal/stackproc"
 	"github.com/rinhq/rin/journal"
-	"github.com/rinhq/rin/stack"
-	"github.com/rinhq/rin/stack/redshiftsim"
-	"github.com/rinhq/rin/stack/stacktest"
 )
 
-var shared stacktest.Shared
+var shared stackproc.Shared
 
-func TestMain(m *testing.M) { stacktest.Main(m, &shared) }
+func TestMain(m *testing.M) { stackproc.Main(m, &shared) }
 
 func configRedshift(host string, port int, db, user, password string) config.Redshift {
 	return config.Redshift{Driver: "postgres", Host: host, Port: port, DBName: db, User: user, Password: password, SSLMode: "disable"}
@@ -39,7 +38,7 @@ func configRedshift(host string, port int, db, user, password string) config.Red
 
 // fixture is a table, a bucket with objects and a Copier, on the stack.
 type fixture struct {
-	st     *stack.Stack
+	st     *stackproc.Stack
 	schema string
 	bucket string
 	ep     config.Redshift
@@ -49,16 +48,16 @@ type fixture struct {
 func newFixture(t *testing.T, password string, api ClusterCredentialsAPI) *fixture {
 	t.Helper()
 	st := shared.Get(t)
-	f := &fixture{st: st, schema: stacktest.Name("s"), bucket: stacktest.NewBucket(t, st)}
-	stacktest.NewTable(t, st, f.schema, "t", "src varchar(256), n int")
+	f := &fixture{st: st, schema: stackproc.Name("s"), bucket: stackproc.NewBucket(t, st)}
+	stackproc.NewTable(t, st, f.schema, "t", "src varchar(256), n int")
 	host, port := st.RedshiftHostPort()
-	f.ep = configRedshift(host, port, st.Database(), stack.RedshiftUser, password)
+	f.ep = configRedshift(host, port, st.Database(), localaws.RedshiftUser, password)
 	f.copier = New(Options{
 		Endpoints:          map[string]config.Redshift{f.ep.Endpoint(): f.ep},
 		Credentials:        CopyCredentials{AccessKeyID: "AKIATEST", SecretAccessKey: "secret"},
 		Ledger:             config.Ledger{Schema: f.schema, Table: "rin_ledger"},
 		Manifest:           config.Manifest{Prefix: "_rin/manifests/"},
-		Store:              st.S3().Client(),
+		Store:              st.S3(),
 		ClusterCredentials: api,
 		Logger:             slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -72,7 +71,7 @@ func (f *fixture) job(t *testing.T, key string, rows int) journal.Job {
 	for i := 0; i < rows; i++ {
 		fmt.Fprintf(&b, `{"src":%q,"n":%d}`+"\n", key, i)
 	}
-	if _, _, err := f.st.S3().PutObject(context.Background(), f.bucket, key, []byte(b.String())); err != nil {
+	if err := f.st.PutObject(context.Background(), f.bucket, key, []byte(b.String())); err != nil {
 		t.Fatal(err)
 	}
 	return journal.Job{
@@ -91,7 +90,7 @@ func (f *fixture) batch(jobs ...journal.Job) fsm.Batch {
 
 func (f *fixture) rows(t *testing.T) int {
 	t.Helper()
-	return int(stacktest.CountRows(t, f.st, f.schema, "t"))
+	return int(stackproc.CountRows(t, f.st, f.schema, "t"))
 }
 
 // A batch loads its exact objects once; the same batch again is skipped
@@ -116,10 +115,10 @@ func TestCopyBatchLedgerAndManifest(t *testing.T) {
 	}
 	var inLedger int
 	ledgerSQL := fmt.Sprintf(`SELECT count(*) FROM "%s"."%s" WHERE job_id IN ($1, $2)`, f.schema, f.copier.ledger.tableFor(f.schema, "t"))
-	if err := stacktest.Connect(t, f.st).QueryRow(context.Background(), ledgerSQL, a.ID, a10.ID).Scan(&inLedger); err != nil || inLedger != 2 {
+	if err := stackproc.Connect(t, f.st).QueryRow(context.Background(), ledgerSQL, a.ID, a10.ID).Scan(&inLedger); err != nil || inLedger != 2 {
 		t.Fatalf("ledger holds %d rows of the 2 jobs (%v); want exactly one each", inLedger, err)
 	}
-	list, err := f.st.S3().Client().ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(f.bucket), Prefix: aws.String("_rin/")})
+	list, err := f.st.S3().ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(f.bucket), Prefix: aws.String("_rin/")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,14 +169,14 @@ func TestTemporaryCredentials(t *testing.T) {
 	}
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
-		if r.Form.Get("Action") != "GetClusterCredentials" || r.Form.Get("ClusterIdentifier") != "127" || r.Form.Get("DbUser") != stack.RedshiftUser {
+		if r.Form.Get("Action") != "GetClusterCredentials" || r.Form.Get("ClusterIdentifier") != "127" || r.Form.Get("DbUser") != localaws.RedshiftUser {
 			http.Error(w, "unexpected request "+r.Form.Encode(), 400)
 			return
 		}
 		calls.Add(1)
 		w.Header().Set("Content-Type", "text/xml")
 		fmt.Fprintf(w, `<GetClusterCredentialsResponse xmlns="http://redshift.amazonaws.com/doc/2012-12-01/"><GetClusterCredentialsResult><DbUser>IAM:%s</DbUser><Expiration>%s</Expiration><DbPassword>%s</DbPassword></GetClusterCredentialsResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetClusterCredentialsResponse>`,
-			stack.RedshiftUser, expiry().UTC().Format(time.RFC3339), tempPassword)
+			localaws.RedshiftUser, expiry().UTC().Format(time.RFC3339), tempPassword)
 	}))
 	defer api.Close()
 	client := rsapi.New(rsapi.Options{
@@ -212,16 +211,11 @@ func TestTemporaryCredentials(t *testing.T) {
 
 func startSimWithPassword(t *testing.T, password string) string {
 	t.Helper()
-	st := shared.Get(t)
-	sim, err := redshiftsim.Start(context.Background(), redshiftsim.Config{
-		Backend: st.BackendDSN(), S3: st.S3().Client(), Password: password,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	addr, err := shared.Get(t).StartSimulator(password)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { sim.Close() })
-	return sim.Addr()
+	return addr
 }
 
 func splitHostPort(t *testing.T, addr string) (string, int) {
@@ -242,7 +236,7 @@ func TestReconnectOnError(t *testing.T) {
 		f.ep.ReconnectOnError = reconnect
 		f.copier.opts.Endpoints[f.ep.Endpoint()] = f.ep
 		j := f.job(t, "r/1", 1)
-		f.st.Redshift().FailNextCopies(1, "57P01", "terminating connection due to administrator command")
+		must(t, f.st.FailNextCopies(1, "57P01", "terminating connection due to administrator command"))
 		if _, err := f.copier.Copy(context.Background(), f.batch(j)); err == nil {
 			t.Fatal("injected failure did not fail the COPY")
 		}

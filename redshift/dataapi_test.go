@@ -18,29 +18,26 @@ import (
 
 	"github.com/rinhq/rin/config"
 	"github.com/rinhq/rin/fsm"
+	"github.com/rinhq/rin/internal/stackproc"
 	"github.com/rinhq/rin/journal"
-	"github.com/rinhq/rin/stack/dataapi"
-	"github.com/rinhq/rin/stack/stacktest"
 )
 
 // dataFixture is fixture with a redshift-data endpoint served by the Data
 // API stand-in, and a DataAPICopier.
 type dataFixture struct {
 	*fixture
-	srv    *dataapi.Server
 	copier *DataAPICopier
 }
 
 func newDataFixture(t *testing.T, ledger config.Ledger) *dataFixture {
 	t.Helper()
 	st := shared.Get(t)
-	srv, err := dataapi.Start(dataapi.Config{Backend: st.RedshiftDSN()})
+	endpoint, err := st.StartDataAPI()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close() })
-	f := &dataFixture{srv: srv, fixture: &fixture{st: st, schema: stacktest.Name("s"), bucket: stacktest.NewBucket(t, st)}}
-	stacktest.NewTable(t, st, f.schema, "t", "src varchar(256), n int")
+	f := &dataFixture{fixture: &fixture{st: st, schema: stackproc.Name("s"), bucket: stackproc.NewBucket(t, st)}}
+	stackproc.NewTable(t, st, f.schema, "t", "src varchar(256), n int")
 	f.ep = config.Redshift{Driver: config.DriverRedshiftData, Cluster: "x", User: "rin", DBName: "dev"}
 	if ledger.Table == "" {
 		ledger.Schema, ledger.Table = f.schema, "rin_ledger"
@@ -50,9 +47,9 @@ func newDataFixture(t *testing.T, ledger config.Ledger) *dataFixture {
 		Credentials: CopyCredentials{AccessKeyID: "AKIATEST", SecretAccessKey: "secret"},
 		Ledger:      ledger,
 		Manifest:    config.Manifest{Prefix: "_rin/manifests/"},
-		Store:       st.S3().Client(),
+		Store:       st.S3(),
 		Client: redshiftdata.New(redshiftdata.Options{
-			BaseEndpoint: aws.String(srv.Endpoint()), Region: "us-east-1",
+			BaseEndpoint: aws.String(endpoint), Region: "us-east-1",
 			Credentials: credentials.NewStaticCredentialsProvider("AKIATEST", "secret", ""),
 		}),
 		PollMin: 5 * time.Millisecond, PollMax: 50 * time.Millisecond,
@@ -66,7 +63,7 @@ func (f *dataFixture) rowsOf(t *testing.T, key string) int {
 	t.Helper()
 	var n int
 	q := "SELECT count(*) FROM " + pgx.Identifier{f.schema, "t"}.Sanitize() + " WHERE src = $1"
-	if err := stacktest.Connect(t, f.st).QueryRow(t.Context(), q, key).Scan(&n); err != nil {
+	if err := stackproc.Connect(t, f.st).QueryRow(t.Context(), q, key).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -77,7 +74,7 @@ func (f *dataFixture) ledgerRows(t *testing.T, id string) int {
 	t.Helper()
 	var n int
 	q := "SELECT count(*) FROM " + pgx.Identifier{f.schema, f.copier.ledger.tableFor(f.schema, "t")}.Sanitize() + " WHERE job_id = $1"
-	if err := stacktest.Connect(t, f.st).QueryRow(t.Context(), q, id).Scan(&n); err != nil {
+	if err := stackproc.Connect(t, f.st).QueryRow(t.Context(), q, id).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -110,7 +107,7 @@ func TestDataAPICopyOnce(t *testing.T) {
 	if f.ledgerRows(t, a.ID) != 1 || f.ledgerRows(t, a10.ID) != 1 {
 		t.Fatal("ledger does not hold each job once")
 	}
-	list, err := f.st.S3().Client().ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String(f.bucket), Prefix: aws.String("_rin/")})
+	list, err := f.st.S3().ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String(f.bucket), Prefix: aws.String("_rin/")})
 	if err != nil || len(list.Contents) != 0 {
 		t.Fatalf("manifests left behind: %v %v", list, err)
 	}
@@ -132,7 +129,7 @@ func TestDataAPIGuardAbortsAndRetrySkips(t *testing.T) {
 			t.Errorf("first pass loads %d jobs; want 2", len(todo))
 		}
 		// "Another rin process" loads x and commits, ledger row included.
-		conn := stacktest.Connect(t, f.st)
+		conn := stackproc.Connect(t, f.st)
 		tx, err := conn.Begin(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -183,7 +180,7 @@ func TestDataAPIMissingTableHoldsTable(t *testing.T) {
 func TestDataAPIBadObject(t *testing.T) {
 	f := newDataFixture(t, config.Ledger{})
 	good := f.job(t, "b/good", 2)
-	if _, _, err := f.st.S3().PutObject(t.Context(), f.bucket, "b/bad", []byte(`{"src":"b/bad","n":"not a number"}`)); err != nil {
+	if err := f.st.PutObject(t.Context(), f.bucket, "b/bad", []byte(`{"src":"b/bad","n":"not a number"}`)); err != nil {
 		t.Fatal(err)
 	}
 	bad := good
@@ -217,8 +214,8 @@ func TestDataAPIWithoutLedgerOrManifest(t *testing.T) {
 // A context that ends mid-COPY cancels the statement: nothing commits.
 func TestDataAPIContextCancels(t *testing.T) {
 	f := newDataFixture(t, config.Ledger{})
-	f.st.Redshift().SetCopyLatency(3 * time.Second)
-	defer f.st.Redshift().SetCopyLatency(0)
+	must(t, f.st.SetCopyLatency(3*time.Second))
+	defer func() { must(t, f.st.SetCopyLatency(0)) }()
 	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 	defer cancel()
 	_, err := f.copier.Copy(ctx, f.batch(f.job(t, "c/1", 1)))

@@ -74,7 +74,7 @@
 // Tests must see Redshift's behaviour, not PostgreSQL's: under READ
 // COMMITTED two unlocked check-then-insert loads both commit, where Redshift
 // aborts one, and a single shared ledger read by every load conflicts on
-// Redshift but not on PostgreSQL. The Redshift simulator (stack/redshiftsim,
+// Redshift but not on PostgreSQL. The Redshift simulator (internal/stack/redshiftsim,
 // serial.go) checks transactions as Redshift does, and the tests run loads
 // from concurrent Copiers and rin processes against it, with 1023 conflicts
 // injected, asserting each object loaded once and no conflict beyond the

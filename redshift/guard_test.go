@@ -14,8 +14,8 @@ import (
 
 	"github.com/rinhq/rin/config"
 	"github.com/rinhq/rin/fsm"
+	"github.com/rinhq/rin/internal/stackproc"
 	"github.com/rinhq/rin/journal"
-	"github.com/rinhq/rin/stack/stacktest"
 )
 
 // The guard, tested against the simulator in serializable mode (the
@@ -75,11 +75,11 @@ func retry(t *testing.T, c *Copier, b fsm.Batch) fsm.Result {
 // one table wait for each other, and the wait shows in GuardStats.
 func TestGuardParallelTablesSerialTable(t *testing.T) {
 	f := newFixture(t, "pw", nil)
-	stacktest.NewTable(t, f.st, f.schema, "u", "src varchar(256), n int")
-	sim := f.st.Redshift()
+	stackproc.NewTable(t, f.st, f.schema, "u", "src varchar(256), n int")
+	sim := f.st
 	const latency = 600 * time.Millisecond
-	sim.SetCopyLatency(latency)
-	defer sim.SetCopyLatency(0)
+	must(t, sim.SetCopyLatency(latency))
+	defer func() { must(t, sim.SetCopyLatency(0)) }()
 	p1, p2 := f.copierFor(t, Timeouts{}), f.copierFor(t, Timeouts{})
 	// Warm up: ledgers created, connections open.
 	retry(t, p1, f.batchIn("t", f.jobIn(t, "t", "w/t", 1)))
@@ -114,7 +114,7 @@ func TestGuardParallelTablesSerialTable(t *testing.T) {
 	if waited := w1.Sum + w2.Sum - before.Sum; waited < (latency / 2).Seconds() {
 		t.Errorf("guard waits sum to %.2fs; the second load should have waited about %s", waited, latency)
 	}
-	if st := sim.Stats(); st.SerializationAborts != 0 {
+	if st := stats(t, sim); st.SerializationAborts != 0 {
 		t.Errorf("%d serialization aborts: the guard must keep loads from conflicting", st.SerializationAborts)
 	}
 }
@@ -126,11 +126,11 @@ func TestGuardParallelTablesSerialTable(t *testing.T) {
 func TestGuardConcurrentProcessesExactlyOnce(t *testing.T) {
 	f := newFixture(t, "pw", nil)
 	for _, tb := range []string{"u", "v"} {
-		stacktest.NewTable(t, f.st, f.schema, tb, "src varchar(256), n int")
+		stackproc.NewTable(t, f.st, f.schema, tb, "src varchar(256), n int")
 	}
-	sim := f.st.Redshift()
-	sim.SerializationConflictsInto(f.schema+".t", 6)
-	defer sim.ResetFaults()
+	sim := f.st
+	must(t, sim.SerializationConflictsInto(f.schema+".t", 6))
+	defer func() { must(t, sim.ResetFaults()) }()
 	var jobs []journal.Job
 	for i := range 40 {
 		jobs = append(jobs, f.jobIn(t, "t", fmt.Sprintf("x/%02d", i), 2))
@@ -172,7 +172,7 @@ func TestGuardConcurrentProcessesExactlyOnce(t *testing.T) {
 	}
 	wg.Wait()
 
-	conn := stacktest.Connect(t, f.st)
+	conn := stackproc.Connect(t, f.st)
 	rows, err := conn.Query(context.Background(), "SELECT src, count(*) FROM "+pgx.Identifier{f.schema, "t"}.Sanitize()+" GROUP BY src")
 	if err != nil {
 		t.Fatal(err)
@@ -201,11 +201,11 @@ func TestGuardConcurrentProcessesExactlyOnce(t *testing.T) {
 		t.Errorf("ledger of t: %d rows, %d distinct; want %d", ledgerRows, distinct, len(jobs))
 	}
 	for tb := range others {
-		if n := stacktest.CountRows(t, f.st, f.schema, tb); n != 10 {
+		if n := stackproc.CountRows(t, f.st, f.schema, tb); n != 10 {
 			t.Errorf("%s: %d rows; want 10", tb, n)
 		}
 	}
-	if left := sim.Faults().TableFailures; len(left) > 0 && left[0].Remaining == 6 {
+	if left := faults(t, sim).TableFailures; len(left) > 0 && left[0].Remaining == 6 {
 		t.Error("no 1023 was injected: the test proves less than it says")
 	}
 }
@@ -223,7 +223,7 @@ func TestGuardTimeouts(t *testing.T) {
 	// holdLock locks table from another session for d; wait waits for
 	// the release.
 	holdLock := func(table string, d time.Duration) (wait func()) {
-		conn := stacktest.Connect(t, f.st)
+		conn := stackproc.Connect(t, f.st)
 		tx, err := conn.Begin(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -242,9 +242,10 @@ func TestGuardTimeouts(t *testing.T) {
 
 	// Another load holds the guard for 2s; the bound is 300ms.
 	c := f.copierFor(t, Timeouts{Lock: 300 * time.Millisecond, Copy: 10 * time.Second})
+	j := f.job(t, "to/lock", 1)
 	release := holdLock(ledger, 2*time.Second)
 	start := time.Now()
-	_, err := c.Copy(ctx, f.batch(f.job(t, "to/lock", 1)))
+	_, err := c.Copy(ctx, f.batch(j))
 	if fsm.ScopeOf(err) != fsm.ScopeStatement || !strings.Contains(fmt.Sprint(err), "batch.lock_timeout") || time.Since(start) > 1500*time.Millisecond {
 		t.Fatalf("lock wait: %v after %s; want a statement failure naming batch.lock_timeout after ~300ms", err, time.Since(start))
 	}
@@ -256,8 +257,9 @@ func TestGuardTimeouts(t *testing.T) {
 	// The guard is held for 1s, then the COPY is quick: a copy_timeout of
 	// 700ms is not spent waiting.
 	c = f.copierFor(t, Timeouts{Lock: 10 * time.Second, Copy: 700 * time.Millisecond})
+	j = f.job(t, "to/wait-then-copy", 1) // before the lock: the upload is no part of the wait
 	release = holdLock(ledger, time.Second)
-	if _, err := c.Copy(ctx, f.batch(f.job(t, "to/wait-then-copy", 1))); err != nil {
+	if _, err := c.Copy(ctx, f.batch(j)); err != nil {
 		t.Fatalf("a COPY after a 1s wait with copy_timeout 700ms: %v", err)
 	}
 	if g := c.GuardStats(); g.Wait.Sum < 0.8 {

@@ -16,8 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rinhq/rin/config"
+	"github.com/rinhq/rin/internal/stackproc"
 	"github.com/rinhq/rin/journal"
-	"github.com/rinhq/rin/stack/stacktest"
 )
 
 // BenchmarkLedgerLookup is the ledger check of one load — the ids of 1,000
@@ -50,8 +50,8 @@ func BenchmarkLedgerLookup(b *testing.B) {
 	}
 	ctx := context.Background()
 	st := shared.Get(b)
-	schema := stacktest.Name("bench")
-	stacktest.NewTable(b, st, schema, "events", "src varchar(256), n int")
+	schema := stackproc.Name("bench")
+	stackproc.NewTable(b, st, schema, "events", "src varchar(256), n int")
 	host, port := st.RedshiftHostPort()
 	ep := configRedshift(host, port, st.Database(), "rin", "pw")
 	c := New(Options{

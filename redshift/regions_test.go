@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/rinhq/rin/stack/stacktest"
+	"github.com/rinhq/rin/internal/stackproc"
 )
 
 func TestClusterRegionOf(t *testing.T) {
@@ -32,21 +32,21 @@ func TestClusterRegionOf(t *testing.T) {
 func TestRegionalStoreFollowsBuckets(t *testing.T) {
 	st := shared.Get(t)
 	ctx := context.Background()
-	bucket := stacktest.NewBucket(t, st)
-	st.SetBucketRegion(bucket, "eu-west-1")
-	defer st.SetBucketRegion(bucket, "")
+	bucket := stackproc.NewBucket(t, st)
+	must(t, st.SetBucketRegion(bucket, "eu-west-1"))
+	defer func() { must(t, st.SetBucketRegion(bucket, "")) }()
 
 	clientFor := func(region string) *s3.Client {
 		return s3.NewFromConfig(aws.Config{}, func(o *s3.Options) {
-			*o = st.S3().Client().Options()
+			*o = st.S3().Options()
 			o.Region = region
 		})
 	}
 	// The stack's own client signs for us-east-1: refused.
-	if _, err := st.S3().Client().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("x"), Body: bytes.NewReader([]byte("x"))}); err == nil || !isRedirect(err) {
+	if _, err := st.S3().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("x"), Body: bytes.NewReader([]byte("x"))}); err == nil || !isRedirect(err) {
 		t.Fatalf("a request signed for the wrong region: %v", err)
 	}
-	regions := NewBucketRegions(st.S3().Client())
+	regions := NewBucketRegions(st.S3())
 	calls := map[string]int{}
 	store := &RegionalStore{Regions: regions, ClientFor: func(region string) ObjectStore { calls[region]++; return clientFor(region) }}
 	w := manifestWriter{store: store}
@@ -58,7 +58,7 @@ func TestRegionalStoreFollowsBuckets(t *testing.T) {
 	}
 	// The bucket "moves": the cached region gets a 301, which makes the
 	// store find the region again and retry once.
-	st.SetBucketRegion(bucket, "ap-northeast-1")
+	must(t, st.SetBucketRegion(bucket, "ap-northeast-1"))
 	if err := putManifest(ctx, w, bucket, "m2", []byte("{}")); err != nil {
 		t.Fatalf("after the move: %v", err)
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rinhq/rin/config"
+	"github.com/rinhq/rin/internal/stackproc"
 	"github.com/rinhq/rin/journal"
-	"github.com/rinhq/rin/stack/stacktest"
 )
 
 // An older rin kept every load in one shared ledger table, under the id
@@ -24,7 +24,7 @@ import (
 func (f *fixture) legacyLoad(t *testing.T, ledgerTable, key string, rows int, at time.Time) string {
 	t.Helper()
 	ctx := context.Background()
-	conn := stacktest.Connect(t, f.st)
+	conn := stackproc.Connect(t, f.st)
 	shared := pgx.Identifier{f.schema, ledgerTable}.Sanitize()
 	id := journal.LegacyJobID(f.ep.Endpoint(), f.schema, "t", f.bucket, key, "")
 	for _, q := range []string{
@@ -124,7 +124,7 @@ func TestPrune(t *testing.T) {
 	// let it end before planting the old row, or it may take it first.
 	f.copier.bg.Wait()
 	name := f.copier.ledger.name(f.schema, "t")
-	conn := stacktest.Connect(t, f.st)
+	conn := stackproc.Connect(t, f.st)
 	if _, err := conn.Exec(ctx, `INSERT INTO `+name+` (job_id, loaded_at) VALUES ('ancient', $1)`,
 		time.Now().Add(-40*24*time.Hour).UTC().Format("2006-01-02 15:04:05")); err != nil {
 		t.Fatal(err)
@@ -132,9 +132,9 @@ func TestPrune(t *testing.T) {
 	f.legacyLoad(t, "rin_ledger", "pr/legacy", 1, time.Now().Add(-40*24*time.Hour))
 
 	// A load of the table holds its guard for a while; the prune waits.
-	sim := f.st.Redshift()
-	sim.SetCopyLatency(700 * time.Millisecond)
-	defer sim.SetCopyLatency(0)
+	sim := f.st
+	must(t, sim.SetCopyLatency(700*time.Millisecond))
+	defer func() { must(t, sim.SetCopyLatency(0)) }()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -166,12 +166,12 @@ func TestPrune(t *testing.T) {
 		t.Errorf("the prune took %s: it did not wait for the load holding the guard", waited)
 	}
 	wg.Wait()
-	sim.SetCopyLatency(0)
+	must(t, sim.SetCopyLatency(0))
 	var left int
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM `+name).Scan(&left); err != nil || left != 2 {
 		t.Fatalf("%d rows left, %v; want the two fresh loads", left, err)
 	}
-	if st := sim.Stats(); st.SerializationAborts != 0 {
+	if st := stats(t, sim); st.SerializationAborts != 0 {
 		t.Errorf("%d serialization aborts", st.SerializationAborts)
 	}
 

@@ -5,13 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rinhq/rin/stack"
+	"github.com/rinhq/rin/internal/localaws"
 )
 
 // benchEvent is a typical object event: a partitioned log key (its "=" are
 // %-encoded in the body, as S3 does) in a versioned bucket.
-func benchEvent(i int) stack.ObjectEvent {
-	return stack.ObjectEvent{
+func benchEvent(i int) localaws.ObjectEvent {
+	return localaws.ObjectEvent{
 		Bucket:    "acme-prod-events-us-east-1",
 		Key:       fmt.Sprintf("logs/app=checkout/dt=2024-05-01/hour=12/part-%05d-3f2a9c1e.json.gz", i),
 		Size:      1_048_576 + int64(i),
@@ -26,11 +26,11 @@ func benchEvent(i int) stack.ObjectEvent {
 // SQS: one record (about 1 KB, the usual case) and ten records.
 func BenchmarkParseBody(b *testing.B) {
 	for _, n := range []int{1, 10} {
-		evs := make([]stack.ObjectEvent, n)
+		evs := make([]localaws.ObjectEvent, n)
 		for i := range evs {
 			evs[i] = benchEvent(i)
 		}
-		body := stack.S3EventBody(evs...)
+		body := localaws.S3EventBody(evs...)
 		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rinhq/rin/stack"
+	"github.com/rinhq/rin/internal/localaws"
 )
 
 // The bodies below follow the examples in the Amazon S3 user guide ("Event
@@ -433,11 +433,11 @@ func fastPathCases() []struct {
 	putKey := func(key string) string { return records(record("ObjectCreated:Put", "b", key)) }
 	quoted := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	benchBody := func(n int) string {
-		evs := make([]stack.ObjectEvent, n)
+		evs := make([]localaws.ObjectEvent, n)
 		for i := range evs {
 			evs[i] = benchEvent(i)
 		}
-		return stack.S3EventBody(evs...)
+		return localaws.S3EventBody(evs...)
 	}
 	return []struct {
 		name, body string

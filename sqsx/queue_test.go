@@ -21,14 +21,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/rinhq/rin/stack"
+	"github.com/rinhq/rin/internal/localaws"
 )
 
 // One goaws serves the package's tests: its state is global, so queues are
-// created serially (stack.SQS serialises creation) and no test is parallel.
+// created serially (localaws.SQS serialises creation) and no test is parallel.
 var (
 	goawsOnce sync.Once
-	goaws     *stack.SQS
+	goaws     *localaws.SQS
 	goawsErr  error
 )
 
@@ -40,12 +40,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func sqsServer(t *testing.T) *stack.SQS {
+func sqsServer(t *testing.T) *localaws.SQS {
 	t.Helper()
 	goawsOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		goaws, goawsErr = stack.StartSQS(ctx, stack.SQSOptions{})
+		goaws, goawsErr = localaws.StartSQS(ctx, localaws.SQSOptions{})
 	})
 	if goawsErr != nil {
 		t.Fatalf("start goaws: %v", goawsErr)
@@ -113,14 +113,14 @@ func testQueue(t *testing.T, visibility int) (*Queue, *wireLog) {
 	t.Helper()
 	srv := sqsServer(t)
 	name := strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())
-	if _, err := srv.CreateQueue(t.Context(), name, stack.QueueOptions{VisibilityTimeout: visibility}); err != nil {
+	if _, err := srv.CreateQueue(t.Context(), name, localaws.QueueOptions{VisibilityTimeout: visibility}); err != nil {
 		t.Fatal(err)
 	}
 	wl := &wireLog{entries: map[string][]int{}, hosts: map[string]bool{}, next: http.DefaultTransport.(*http.Transport).Clone()}
 	client := sqs.New(sqs.Options{
-		Region:       stack.Region,
+		Region:       localaws.Region,
 		BaseEndpoint: aws.String(srv.Endpoint()),
-		Credentials:  credentials.NewStaticCredentialsProvider(stack.AccessKeyID, stack.SecretAccessKey, ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(localaws.AccessKeyID, localaws.SecretAccessKey, ""),
 		HTTPClient:   &http.Client{Transport: wl},
 	})
 	q, err := Open(t.Context(), client, name)

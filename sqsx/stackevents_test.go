@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rinhq/rin/stack"
+	"github.com/rinhq/rin/internal/localaws"
 )
 
 // The stack package builds the event bodies rin's other tests send; ParseBody
@@ -17,7 +17,7 @@ func TestParseStackEvents(t *testing.T) {
 		"dt=2024-05-01/part:0~1*.gz", "100%.csv", "c++/x?y#z&w.json", " lead and trail ",
 	}
 	for _, key := range keys {
-		ev := stack.ObjectEvent{
+		ev := localaws.ObjectEvent{
 			Bucket: "bkt", Key: key, Size: 7, ETag: "0123456789abcdef0123456789abcdef",
 			VersionID: "v1", Sequencer: "0055AED6DCD90281E5", EventName: "ObjectCreated:Put", Time: at,
 		}
@@ -26,9 +26,9 @@ func TestParseStackEvents(t *testing.T) {
 			Sequencer: ev.Sequencer, EventName: ev.EventName, EventTime: at,
 		}
 		bodies := map[string]string{
-			"s3":          stack.S3EventBody(ev),
-			"sns":         stack.SNSWrap(stack.S3EventBody(ev), "arn:aws:sns:us-east-1:100010001000:topic"),
-			"eventbridge": stack.EventBridgeBody(ev),
+			"s3":          localaws.S3EventBody(ev),
+			"sns":         localaws.SNSWrap(localaws.S3EventBody(ev), "arn:aws:sns:us-east-1:100010001000:topic"),
+			"eventbridge": localaws.EventBridgeBody(ev),
 		}
 		for kind, body := range bodies {
 			got, err := ParseBody(body)
@@ -46,18 +46,18 @@ func TestParseStackEvents(t *testing.T) {
 		}
 	}
 
-	two, err := ParseBody(stack.S3EventBody(
-		stack.ObjectEvent{Bucket: "b", Key: "1"},
-		stack.ObjectEvent{Bucket: "b", Key: "gone", EventName: "ObjectRemoved:Delete"},
-		stack.ObjectEvent{Bucket: "b", Key: "2", EventName: "ObjectCreated:CompleteMultipartUpload"},
+	two, err := ParseBody(localaws.S3EventBody(
+		localaws.ObjectEvent{Bucket: "b", Key: "1"},
+		localaws.ObjectEvent{Bucket: "b", Key: "gone", EventName: "ObjectRemoved:Delete"},
+		localaws.ObjectEvent{Bucket: "b", Key: "2", EventName: "ObjectCreated:CompleteMultipartUpload"},
 	))
 	if err != nil || len(two) != 2 || two[0].Key != "1" || two[1].Key != "2" || two[1].Version() == "" {
 		t.Errorf("several records: %+v, %v", two, err)
 	}
-	if _, err := ParseBody(stack.TestEventBody("b")); !errors.Is(err, ErrTestEvent) {
+	if _, err := ParseBody(localaws.TestEventBody("b")); !errors.Is(err, ErrTestEvent) {
 		t.Errorf("test event: %v", err)
 	}
-	if _, err := ParseBody(stack.SNSWrap(stack.TestEventBody("b"), "arn:aws:sns:us-east-1:100010001000:t")); !errors.Is(err, ErrTestEvent) {
+	if _, err := ParseBody(localaws.SNSWrap(localaws.TestEventBody("b"), "arn:aws:sns:us-east-1:100010001000:t")); !errors.Is(err, ErrTestEvent) {
 		t.Errorf("SNS-wrapped test event: %v", err)
 	}
 }
