@@ -545,7 +545,9 @@ func TestGoneObjectEndsRemoved(t *testing.T) {
 	}
 	h := start(t, &fakeCopier{fail: gone}, Options{})
 	h.q.send("m1", event("foo/1", "foo/gone", "foo/2"))
-	h.waitFor("settled", func() bool { return h.q.deletions("m1") == 1 })
+	// The message is deleted before its jobs are journaled acked (ack.go):
+	// wait for both.
+	h.waitFor("settled", func() bool { return h.q.deletions("m1") == 1 && h.states()[journal.Acked] == 2 })
 	if got := h.states(); got[journal.Removed] != 1 || got[journal.Acked] != 2 || got[journal.Failed] != 0 {
 		t.Errorf("states %v; want 2 acked, 1 removed, none failed", got)
 	}
