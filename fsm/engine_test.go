@@ -192,6 +192,9 @@ func (h *harness) stop() {
 	h.done <- nil
 }
 
+// waitFor polls cond every 5 ms for up to 10 s; in a synctest bubble both
+// are fake time, so it returns within 5 ms of the engine's time after cond
+// holds.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -556,6 +559,8 @@ func TestJournalFailureStopsEngine(t *testing.T) {
 func TestShutdownAcksLastBatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		copying, release := make(chan struct{}), make(chan struct{})
+		letGo := sync.OnceFunc(func() { close(release) })
+		defer letGo() // should the test fail before it lets the COPY end
 		var once sync.Once
 		slow := func(Batch) error {
 			once.Do(func() { close(copying) })
@@ -569,6 +574,7 @@ func TestShutdownAcksLastBatch(t *testing.T) {
 		synctest.Wait()
 		select {
 		case err := <-h.done:
+			h.done <- err // for the cleanup's stop
 			t.Fatalf("engine stopped (%v) while its COPY ran", err)
 		default:
 		}
@@ -576,10 +582,11 @@ func TestShutdownAcksLastBatch(t *testing.T) {
 		synctest.Wait()
 		select {
 		case err := <-h.done:
+			h.done <- err // for the cleanup's stop
 			t.Fatalf("engine stopped (%v) 5 s into a 10 s shutdown grace, its COPY still running", err)
 		default:
 		}
-		close(release)
+		letGo()
 		select {
 		case err := <-h.done:
 			if err != nil {
