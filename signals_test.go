@@ -10,22 +10,37 @@ import (
 	"time"
 )
 
-// syncBuffer is a bytes.Buffer safe for the handler's goroutine and the test.
+// syncBuffer is a bytes.Buffer safe for the handler's goroutine and the
+// test, which it tells of each write.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu    sync.Mutex
+	b     bytes.Buffer
+	wrote chan struct{} // closed by the next write
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.wrote != nil {
+		close(b.wrote)
+		b.wrote = nil
+	}
 	return b.b.Write(p)
 }
 
 func (b *syncBuffer) String() string {
+	s, _ := b.next()
+	return s
+}
+
+// next returns the output so far and a channel closed at the next write.
+func (b *syncBuffer) next() (string, <-chan struct{}) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.b.String()
+	if b.wrote == nil {
+		b.wrote = make(chan struct{})
+	}
+	return b.b.String(), b.wrote
 }
 
 // TestSignalsKeepRinRunning sends SIGHUP and SIGQUIT to this process with
@@ -58,12 +73,13 @@ func TestSignalsKeepRinRunning(t *testing.T) {
 }
 
 // waitOutput waits until the output after offset from holds each of want,
-// in order.
+// in order, looking again at each write.
 func waitOutput(t *testing.T, out *syncBuffer, from int, sig syscall.Signal, want []string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.After(10 * time.Second)
 	for {
-		rest, ok := out.String()[from:], true
+		all, wrote := out.next()
+		rest, ok := all[from:], true
 		for _, w := range want {
 			i := strings.Index(rest, w)
 			if i < 0 {
@@ -75,9 +91,10 @@ func waitOutput(t *testing.T, out *syncBuffer, from int, sig syscall.Signal, wan
 		if ok {
 			return
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-wrote:
+		case <-deadline:
 			t.Fatalf("10s after %v, the output lacks %q:\n%s", sig, want, out.String()[from:])
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rinhq/rin/journal"
@@ -180,24 +181,38 @@ func TestCheck(t *testing.T) {
 	})
 }
 
+// Retention forgets what is older than Keep at start, then at every Every.
+// In a synctest bubble: its passes come at exact fake times, so the test
+// waits for each (synctest.Wait) instead of polling, and can let a week go
+// by in an instant.
 func TestRetention(t *testing.T) {
-	j := openJournal(t)
-	fill(t, j)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		Retention{Journal: j, Keep: 7 * 24 * time.Hour, Every: 10 * time.Millisecond, Logger: quiet()}.Run(ctx)
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for len(states(t, j)) != 7 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	<-done
-	if s := states(t, j); len(s) != 7 || s["a1"] != "" || s["a3"] != journal.Acked {
-		t.Errorf("after retention: %v", s)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		j := openJournal(t)
+		fill(t, j) // a1, a2 acked ten days ago, a3 acked now
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			Retention{Journal: j, Keep: 7 * 24 * time.Hour, Every: time.Hour, Logger: quiet()}.Run(ctx)
+		}()
+		synctest.Wait() // the pass at start is over
+		if s := states(t, j); len(s) != 7 || s["a1"] != "" || s["a2"] != "" || s["a3"] != journal.Acked {
+			t.Errorf("after the first pass: %v", s)
+		}
+		// a3 turns a week old at 7 d; the hourly passes forget it by 7 d 1 h.
+		time.Sleep(7*24*time.Hour - 30*time.Minute)
+		synctest.Wait()
+		if s := states(t, j); len(s) != 7 || s["a3"] != journal.Acked {
+			t.Errorf("a3 forgotten before it was a week old: %v", s)
+		}
+		time.Sleep(2 * time.Hour)
+		synctest.Wait()
+		if s := states(t, j); len(s) != 6 || s["a3"] != "" {
+			t.Errorf("a week and an hour on, only a3 should have gone: %v", s)
+		}
+		cancel()
+		<-done
+	})
 }
 
 func equal(a, b map[string]journal.State) bool {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rinhq/rin/config"
@@ -191,6 +192,9 @@ func (h *harness) stop() {
 	h.done <- nil
 }
 
+// waitFor polls cond every 5 ms for up to 10 s; in a synctest bubble both
+// are fake time, so it returns within 5 ms of the engine's time after cond
+// holds.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -262,34 +266,74 @@ func TestBadObjectIsolated(t *testing.T) {
 	}
 }
 
+// An endpoint-wide fault (a resize) opens the endpoint's breaker: while it
+// lasts, one probe at a time tries it on the backoff schedule.
+//
+// It runs in a synctest bubble: time is fake, so the 500 ms of outage pass
+// at once and what happens in them depends on the backoff schedule alone,
+// not on how busy the machine is. The schedule is jittered (±50% around
+// 10, 20, 40, then 50 ms), so the count of probes is not a constant, but
+// the gaps between them are pinned to the schedule's bounds (checkProbes).
 func TestBreakerHoldsEndpoint(t *testing.T) {
-	var mu sync.Mutex
-	down := true
-	calls := 0
-	c := &fakeCopier{fail: func(b Batch) error {
-		mu.Lock()
-		defer mu.Unlock()
-		calls++
-		if down {
-			return errors.New("read-only: cluster resizing")
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		down := true
+		var calls []time.Time
+		c := &fakeCopier{fail: func(b Batch) error {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, time.Now())
+			if down {
+				return errors.New("read-only: cluster resizing")
+			}
+			return nil
+		}}
+		h := start(t, c, Options{Batch: BatchOptions{MaxFiles: 1}})
+		for i := 0; i < 20; i++ {
+			h.q.send(fmt.Sprint("m", i), event(fmt.Sprintf("foo/%d", i)))
 		}
-		return nil
-	}}
-	h := start(t, c, Options{Batch: BatchOptions{MaxFiles: 1}})
-	for i := 0; i < 20; i++ {
-		h.q.send(fmt.Sprint("m", i), event(fmt.Sprintf("foo/%d", i)))
+		time.Sleep(500 * time.Millisecond)
+		mu.Lock()
+		during := append([]time.Time(nil), calls...)
+		down = false
+		mu.Unlock()
+		// 20 jobs, 500ms of outage, probes backing off from 10ms to 50ms:
+		// without the breaker every job would retry on its own schedule.
+		// The schedule's extremes give about 8 to 20 attempts; more than 15
+		// would take every jitter draw near its low end.
+		if len(during) > 15 || len(during) < 7 {
+			t.Fatalf("%d COPY attempts during the outage; the breaker should hold the endpoint to a few probes on its backoff schedule", len(during))
+		}
+		checkProbes(t, during, time.Now())
+		h.waitFor("20 acked", func() bool { return h.states()[journal.Acked] == 20 })
+	})
+}
+
+// checkProbes checks the attempts a held scope saw, up to end, against the
+// harness's backoff schedule (10 ms doubling to 50 ms, ±50% jitter): after
+// the attempt that opened the breaker, each came no sooner than its
+// backoff's low bound and no later than its high bound plus the planner's
+// 5 ms debounce, and at end the next one is not overdue. Only exact in a
+// synctest bubble, where time passes only when every goroutine waits.
+func checkProbes(t *testing.T, attempts []time.Time, end time.Time) {
+	t.Helper()
+	bounds := func(nominal time.Duration) (lo, hi time.Duration) {
+		return nominal / 2, nominal*3/2 + 5*time.Millisecond
 	}
-	time.Sleep(500 * time.Millisecond)
-	mu.Lock()
-	during := calls
-	down = false
-	mu.Unlock()
-	// 20 jobs, 500ms of outage, probes backing off from 10ms to 50ms:
-	// without the breaker every job would retry on its own schedule.
-	if during > 15 {
-		t.Fatalf("%d COPY attempts during the outage; the breaker should hold the endpoint to a few probes", during)
+	nominal := 10 * time.Millisecond
+	for i := 1; i < len(attempts); i++ {
+		gap := attempts[i].Sub(attempts[i-1])
+		if lo, hi := bounds(nominal); gap < lo || gap > hi {
+			t.Errorf("probe %d came %s after the previous attempt; the backoff allows %s to %s", i, gap, lo, hi)
+		}
+		nominal = min(2*nominal, 50*time.Millisecond)
 	}
-	h.waitFor("20 acked", func() bool { return h.states()[journal.Acked] == 20 })
+	if len(attempts) == 0 {
+		t.Fatal("no attempts")
+	}
+	if _, hi := bounds(nominal); end.Sub(attempts[len(attempts)-1]) > hi {
+		t.Errorf("no probe for %s after attempt %d; the backoff allows at most %s", end.Sub(attempts[len(attempts)-1]), len(attempts)-1, hi)
+	}
 }
 
 func TestObjectErrorParksJob(t *testing.T) {
@@ -459,17 +503,26 @@ func TestReceivesAdmittedTogether(t *testing.T) {
 // A finished batch gets its messages deleted and its jobs acked by a pass
 // that looks only at what the batch changed, not by the full pass that
 // runs once a second.
+//
+// In a synctest bubble, where the delay is the engine's own, not the
+// machine's: the full pass after sending would come 950 ms later, whereas
+// the change-driven one comes within the sum of the waits on the way.
 func TestAckFollowsCopyWithoutFullPass(t *testing.T) {
-	// The COPY outlasts the pass that the admission itself triggers.
-	slow := func(Batch) error { time.Sleep(150 * time.Millisecond); return nil }
-	h := start(t, &fakeCopier{fail: slow}, Options{})
-	time.Sleep(50 * time.Millisecond) // past the first (full) pass
-	sent := time.Now()
-	h.q.send("m1", event("foo/1", "foo/2"))
-	h.waitFor("acked", func() bool { return h.states()[journal.Acked] == 2 && h.q.deletions("m1") == 1 })
-	if d := time.Since(sent); d > 700*time.Millisecond {
-		t.Errorf("message deleted and jobs acked %s after sending; the change-driven pass should take ~250 ms", d)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		// The COPY outlasts the pass that the admission itself triggers.
+		slow := func(Batch) error { time.Sleep(150 * time.Millisecond); return nil }
+		h := start(t, &fakeCopier{fail: slow}, Options{})
+		time.Sleep(50 * time.Millisecond) // past the first (full) pass
+		sent := time.Now()
+		h.q.send("m1", event("foo/1", "foo/2"))
+		h.waitFor("acked", func() bool { return h.states()[journal.Acked] == 2 && h.q.deletions("m1") == 1 })
+		// At most 10 ms until a receive (the fake queue's poll), 10 ms of
+		// admitLinger, 20 ms of batch age, 5 ms of planner debounce, the
+		// 150 ms COPY, 50 ms of ackGather and waitFor's 5 ms poll.
+		if d := time.Since(sent); d > 250*time.Millisecond {
+			t.Errorf("message deleted and jobs acked %s after sending; the change-driven pass should take at most 250 ms", d)
+		}
+	})
 }
 
 // When the journal cannot be written (a full disk, a closed file), the
@@ -500,35 +553,56 @@ func TestJournalFailureStopsEngine(t *testing.T) {
 // A shutdown lets the running COPY finish and then acks its jobs and
 // deletes its message: nothing is left copied but unacked for the next run
 // (backfill's own engine, rin -batch and SIGTERM all stop this way).
+//
+// In a synctest bubble: synctest.Wait shows the engine blocked on the COPY,
+// shut down but not stopped, before the COPY is let finish.
 func TestShutdownAcksLastBatch(t *testing.T) {
-	copying, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	slow := func(Batch) error {
-		once.Do(func() { close(copying) })
-		<-release
-		return nil
-	}
-	h := start(t, &fakeCopier{fail: slow}, Options{ShutdownGrace: 10 * time.Second})
-	h.q.send("m1", event("foo/1", "foo/2"))
-	<-copying
-	h.cancel() // shutdown while the COPY runs
-	time.Sleep(100 * time.Millisecond)
-	close(release)
-	select {
-	case err := <-h.done:
-		if err != nil {
-			t.Fatalf("engine: %v", err)
+	synctest.Test(t, func(t *testing.T) {
+		copying, release := make(chan struct{}), make(chan struct{})
+		letGo := sync.OnceFunc(func() { close(release) })
+		defer letGo() // should the test fail before it lets the COPY end
+		var once sync.Once
+		slow := func(Batch) error {
+			once.Do(func() { close(copying) })
+			<-release
+			return nil
 		}
-		h.done <- nil
-	case <-time.After(10 * time.Second):
-		t.Fatal("engine did not stop")
-	}
-	if got := h.states(); got[journal.Acked] != 2 || len(got) != 1 {
-		t.Errorf("after shutdown: %v; want both jobs acked", got)
-	}
-	if n := h.q.deletions("m1"); n != 1 {
-		t.Errorf("message deleted %d times at shutdown, want 1", n)
-	}
+		h := start(t, &fakeCopier{fail: slow}, Options{ShutdownGrace: 10 * time.Second})
+		h.q.send("m1", event("foo/1", "foo/2"))
+		<-copying
+		h.cancel() // shutdown while the COPY runs
+		synctest.Wait()
+		select {
+		case err := <-h.done:
+			h.done <- err // for the cleanup's stop
+			t.Fatalf("engine stopped (%v) while its COPY ran", err)
+		default:
+		}
+		time.Sleep(5 * time.Second) // half the grace: still waiting for the COPY
+		synctest.Wait()
+		select {
+		case err := <-h.done:
+			h.done <- err // for the cleanup's stop
+			t.Fatalf("engine stopped (%v) 5 s into a 10 s shutdown grace, its COPY still running", err)
+		default:
+		}
+		letGo()
+		select {
+		case err := <-h.done:
+			if err != nil {
+				t.Fatalf("engine: %v", err)
+			}
+			h.done <- nil
+		case <-time.After(10 * time.Second):
+			t.Fatal("engine did not stop")
+		}
+		if got := h.states(); got[journal.Acked] != 2 || len(got) != 1 {
+			t.Errorf("after shutdown: %v; want both jobs acked", got)
+		}
+		if n := h.q.deletions("m1"); n != 1 {
+			t.Errorf("message deleted %d times at shutdown, want 1", n)
+		}
+	})
 }
 
 // A COPY that fails because a data file is gone (ErrObjectGone) isolates
@@ -545,9 +619,13 @@ func TestGoneObjectEndsRemoved(t *testing.T) {
 	}
 	h := start(t, &fakeCopier{fail: gone}, Options{})
 	h.q.send("m1", event("foo/1", "foo/gone", "foo/2"))
-	// The message is deleted before its jobs are journaled acked (ack.go):
-	// wait for both.
-	h.waitFor("settled", func() bool { return h.q.deletions("m1") == 1 && h.states()[journal.Acked] == 2 })
+	// An ack pass deletes the message, then acks the copied jobs: settled
+	// is both, nothing left copied (waiting on the delete alone raced the
+	// ack).
+	h.waitFor("settled", func() bool {
+		s := h.states()
+		return h.q.deletions("m1") == 1 && s[journal.Received]+s[journal.Copying]+s[journal.Copied] == 0
+	})
 	if got := h.states(); got[journal.Removed] != 1 || got[journal.Acked] != 2 || got[journal.Failed] != 0 {
 		t.Errorf("states %v; want 2 acked, 1 removed, none failed", got)
 	}

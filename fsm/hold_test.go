@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rinhq/rin/journal"
@@ -14,92 +15,103 @@ import (
 // A table fault (missing table) holds that table only: its jobs stay
 // pending, never failed, its message is kept, the other table loads, and
 // once the table exists the held jobs load on their own, without a requeue.
+//
+// In a synctest bubble, so that "held for 300 ms" is 300 ms of the
+// engine's time whatever the machine's load, and the probes' times can be
+// checked against the backoff schedule.
 func TestTableFaultHoldsOnlyThatTable(t *testing.T) {
-	var mu sync.Mutex
-	missing, tries := true, 0
-	c := &fakeCopier{fail: func(b Batch) error {
-		mu.Lock()
-		defer mu.Unlock()
-		if b.Dest.Table == "tab" && missing {
-			tries++
-			return WithScope(ScopeTable, errors.New(`relation "sch.tab" does not exist`))
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		missing := true
+		var tries []time.Time
+		c := &fakeCopier{fail: func(b Batch) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if b.Dest.Table == "tab" && missing {
+				tries = append(tries, time.Now())
+				return WithScope(ScopeTable, errors.New(`relation "sch.tab" does not exist`))
+			}
+			return nil
+		}}
+		h := start(t, c, Options{Retry: RetryOptions{MaxAttempts: 1}})
+		h.q.send("held", event("re/sch/tab/1", "re/sch/tab/2", "re/sch/tab/3"))
+		for i := range 20 {
+			h.q.send(fmt.Sprint("other", i), event(fmt.Sprintf("foo/%d", i)))
 		}
-		return nil
-	}}
-	h := start(t, c, Options{Retry: RetryOptions{MaxAttempts: 1}})
-	h.q.send("held", event("re/sch/tab/1", "re/sch/tab/2", "re/sch/tab/3"))
-	for i := range 20 {
-		h.q.send(fmt.Sprint("other", i), event(fmt.Sprintf("foo/%d", i)))
-	}
-	h.waitFor("the other table loaded", func() bool { return h.states()[journal.Acked] == 20 })
-	time.Sleep(300 * time.Millisecond)
-	if s := h.states(); s[journal.Failed] != 0 || s[journal.Received]+s[journal.Copying] != 3 {
-		t.Fatalf("states %v; want the 3 held jobs received (or one of them probing), none failed", s)
-	}
-	if h.q.deletions("held") != 0 {
-		t.Fatal("the held jobs' message was deleted")
-	}
-	holds := h.engine.Holds()
-	if len(holds) != 1 || holds[0].Scope != "table" || !strings.HasSuffix(holds[0].Name, "/sch.tab") || holds[0].LastError == "" {
-		t.Fatalf("holds %+v; want the table sch.tab", holds)
-	}
-	mu.Lock()
-	// 300+ ms held, probes backing off 10 ms → 50 ms: a few probes, not one
-	// COPY per job per retry.
-	if tries > 15 {
-		t.Errorf("%d COPY attempts into the missing table", tries)
-	}
-	missing = false
-	mu.Unlock()
-	h.waitFor("held jobs loaded after the table appeared", func() bool { return h.states()[journal.Acked] == 23 })
-	if len(h.engine.Holds()) != 0 {
-		t.Fatalf("still held: %+v", h.engine.Holds())
-	}
+		h.waitFor("the other table loaded", func() bool { return h.states()[journal.Acked] == 20 })
+		time.Sleep(300 * time.Millisecond)
+		if s := h.states(); s[journal.Failed] != 0 || s[journal.Received]+s[journal.Copying] != 3 {
+			t.Fatalf("states %v; want the 3 held jobs received (or one of them probing), none failed", s)
+		}
+		if h.q.deletions("held") != 0 {
+			t.Fatal("the held jobs' message was deleted")
+		}
+		holds := h.engine.Holds()
+		if len(holds) != 1 || holds[0].Scope != "table" || !strings.HasSuffix(holds[0].Name, "/sch.tab") || holds[0].LastError == "" {
+			t.Fatalf("holds %+v; want the table sch.tab", holds)
+		}
+		mu.Lock()
+		// 300+ ms held, probes backing off 10 ms → 50 ms: a few probes, not one
+		// COPY per job per retry, each on the backoff schedule.
+		if len(tries) > 15 {
+			t.Errorf("%d COPY attempts into the missing table", len(tries))
+		}
+		checkProbes(t, tries, time.Now())
+		missing = false
+		mu.Unlock()
+		h.waitFor("held jobs loaded after the table appeared", func() bool { return h.states()[journal.Acked] == 23 })
+		if len(h.engine.Holds()) != 0 {
+			t.Fatalf("still held: %+v", h.engine.Holds())
+		}
+	})
 }
 
 // An environment fault never bisects: the batch that hits it is not split
 // and no job is parked, however many there are; after the fault the backlog
-// loads in full batches again.
+// loads in full batches again. In a synctest bubble, as above.
 func TestBucketFaultNeverBisects(t *testing.T) {
-	var mu sync.Mutex
-	denied := true
-	var sizes []int
-	c := &fakeCopier{fail: func(b Batch) error {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		denied := true
+		var sizes []int
+		var at []time.Time
+		c := &fakeCopier{fail: func(b Batch) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if denied {
+				sizes = append(sizes, len(b.Jobs))
+				at = append(at, time.Now())
+				return WithScope(ScopeBucket, errors.New("Problem reading manifest file - S3ServiceException:Access Denied,Status 403,Error AccessDenied,Rid 1,ExtRid 2,CanRetry 1"))
+			}
+			return nil
+		}}
+		h := start(t, c, Options{Retry: RetryOptions{MaxAttempts: 1}, Batch: BatchOptions{MaxAge: 200 * time.Millisecond}})
+		for i := range 50 {
+			h.q.send(fmt.Sprint("m", i), event(fmt.Sprintf("foo/%d", i)))
+		}
+		h.waitFor("the bucket held", func() bool { return len(h.engine.Holds()) == 1 })
+		time.Sleep(300 * time.Millisecond)
 		mu.Lock()
-		defer mu.Unlock()
-		if denied {
-			sizes = append(sizes, len(b.Jobs))
-			return WithScope(ScopeBucket, errors.New("Problem reading manifest file - S3ServiceException:Access Denied,Status 403,Error AccessDenied,Rid 1,ExtRid 2,CanRetry 1"))
+		got := append([]int(nil), sizes...)
+		checkProbes(t, at, time.Now())
+		denied = false
+		mu.Unlock()
+		for i, n := range got {
+			if i > 0 && n != 1 {
+				t.Errorf("attempt %d during the fault carried %d jobs; only one-job probes may follow the first failure (%v)", i, n, got)
+			}
 		}
-		return nil
-	}}
-	h := start(t, c, Options{Retry: RetryOptions{MaxAttempts: 1}, Batch: BatchOptions{MaxAge: 200 * time.Millisecond}})
-	for i := range 50 {
-		h.q.send(fmt.Sprint("m", i), event(fmt.Sprintf("foo/%d", i)))
-	}
-	h.waitFor("the bucket held", func() bool { return len(h.engine.Holds()) == 1 })
-	time.Sleep(300 * time.Millisecond)
-	mu.Lock()
-	got := append([]int(nil), sizes...)
-	denied = false
-	mu.Unlock()
-	probes := 0
-	for i, n := range got {
-		if i > 0 && n != 1 {
-			t.Errorf("attempt %d during the fault carried %d jobs; only one-job probes may follow the first failure (%v)", i, n, got)
+		if got[0] <= 1 {
+			t.Errorf("the first batch carried %d jobs; want a full batch (%v)", got[0], got)
 		}
-		probes += n
-	}
-	if got[0] <= 1 {
-		t.Errorf("the first batch carried %d jobs; want a full batch (%v)", got[0], got)
-	}
-	h.waitFor("all loaded", func() bool { return h.states()[journal.Acked] == 50 })
-	if s := h.states(); s[journal.Failed] != 0 {
-		t.Fatalf("%d jobs failed for an environment fault", s[journal.Failed])
-	}
-	if _, batches := c.loads(); batches > 10 {
-		t.Errorf("%d COPYs after the fault healed; the backlog should load in full batches", batches)
-	}
+		h.waitFor("all loaded", func() bool { return h.states()[journal.Acked] == 50 })
+		if s := h.states(); s[journal.Failed] != 0 {
+			t.Fatalf("%d jobs failed for an environment fault", s[journal.Failed])
+		}
+		if _, batches := c.loads(); batches > 10 {
+			t.Errorf("%d COPYs after the fault healed; the backlog should load in full batches", batches)
+		}
+	})
 }
 
 // A serialization conflict on one table retries that table's statement;

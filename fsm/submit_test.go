@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rinhq/rin/config"
@@ -38,25 +39,32 @@ func submitted(t *testing.T, keys ...string) []journal.Job {
 
 // Submitted jobs load once and are acked with no message to delete; a
 // second submission of the same objects loads nothing.
+//
+// In a synctest bubble, so that "loads nothing" is checked over a span of
+// the engine's time (a second, full ack pass included) that the machine's
+// load cannot shorten.
 func TestSubmitLoadsAndAcks(t *testing.T) {
-	h := start(t, &fakeCopier{}, Options{})
-	jobs := submitted(t, "foo/1", "foo/2", "re/sch/tab/3")
-	admitted, known, err := h.engine.Submit(context.Background(), jobs)
-	if err != nil || admitted != 3 || known != 0 {
-		t.Fatalf("Submit = %d admitted, %d known, %v; want 3, 0, nil", admitted, known, err)
-	}
-	h.waitFor("3 acked", func() bool { return h.states()[journal.Acked] == 3 && h.engine.Stats().Pending == 0 })
-	admitted, known, err = h.engine.Submit(context.Background(), append(jobs, jobs[0]))
-	if err != nil || admitted != 0 || known != 4 {
-		t.Fatalf("second Submit = %d admitted, %d known, %v; want 0, 4, nil", admitted, known, err)
-	}
-	time.Sleep(100 * time.Millisecond)
-	if n, _ := h.c.loads(); n != 3 {
-		t.Fatalf("loaded %d times, want 3", n)
-	}
-	if s := h.engine.Stats(); s.Acked != 3 || s.MessagesDeleted != 0 {
-		t.Fatalf("stats %+v; want 3 acked and no message deleted", s)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		h := start(t, &fakeCopier{}, Options{})
+		jobs := submitted(t, "foo/1", "foo/2", "re/sch/tab/3")
+		admitted, known, err := h.engine.Submit(context.Background(), jobs)
+		if err != nil || admitted != 3 || known != 0 {
+			t.Fatalf("Submit = %d admitted, %d known, %v; want 3, 0, nil", admitted, known, err)
+		}
+		h.waitFor("3 acked", func() bool { return h.states()[journal.Acked] == 3 && h.engine.Stats().Pending == 0 })
+		admitted, known, err = h.engine.Submit(context.Background(), append(jobs, jobs[0]))
+		if err != nil || admitted != 0 || known != 4 {
+			t.Fatalf("second Submit = %d admitted, %d known, %v; want 0, 4, nil", admitted, known, err)
+		}
+		time.Sleep(time.Second) // a batch's age (20 ms) many times over
+		synctest.Wait()
+		if n, _ := h.c.loads(); n != 3 {
+			t.Fatalf("loaded %d times, want 3", n)
+		}
+		if s := h.engine.Stats(); s.Acked != 3 || s.MessagesDeleted != 0 {
+			t.Fatalf("stats %+v; want 3 acked and no message deleted", s)
+		}
+	})
 }
 
 // An event that arrives after its object was submitted and loaded maps to
