@@ -119,8 +119,8 @@ func (e *Engine) ackOnce(ctx context.Context, full bool) error {
 	e.mu.Unlock()
 
 	var gone []*pendingMessage
-	for start := 0; start < len(ready); start += 100 {
-		chunk := ready[start:min(start+100, len(ready))]
+	for start := 0; start < len(ready); start += 1000 {
+		chunk := ready[start:min(start+1000, len(ready))]
 		handles := make([]string, len(chunk))
 		for i, m := range chunk {
 			handles[i] = m.handle
