@@ -208,6 +208,7 @@ func (e *Engine) ackOnce(ctx context.Context, full bool) error {
 	e.stats.Acked += int64(len(acked))
 	e.stats.MessagesDeleted += int64(len(gone))
 	e.mu.Unlock()
+	e.progress.fire()
 	for _, j := range acked {
 		e.observeLag(j)
 	}

@@ -111,3 +111,38 @@ func TestBatchModeExitsSoonAfterTheQueueEmpties(t *testing.T) {
 		}
 	})
 }
+
+// TestBatchModeExitsWhenItsLastMessageIsDeleted: while a long COPY runs and
+// another rin holds a message, the receivers back off to a poll a second;
+// once the COPY ends (and the other rin is done), the engine's own deletes
+// wake them and Run at once, so rin exits within the ack pass's gather, not
+// at the next poll or tick.
+func TestBatchModeExitsWhenItsLastMessageIsDeleted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &sharedQueue{fakeQueue: newFakeQueue(), others: 1} // another rin's message in flight too
+		q.send("m1", event("foo/a.json"))
+		release := make(chan struct{})
+		c := &fakeCopier{fail: func(Batch) error { <-release; return nil }}
+		h := startWithQueue(t, c, q, Options{BatchMode: true, Receive: ReceiveOptions{WaitTime: time.Second}})
+
+		time.Sleep(30*time.Second + 300*time.Millisecond) // a long COPY; the polls back off meanwhile
+		q.set(0) // the other rin is done as this COPY ends
+		close(release)
+		released := time.Now()
+		select {
+		case err := <-h.done:
+			h.done <- err
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("rin did not stop after its last message was deleted")
+		}
+		if q.deletions("m1") != 1 {
+			t.Fatalf("m1 deleted %d times, want once", q.deletions("m1"))
+		}
+		if took := time.Since(released); took > 100*time.Millisecond {
+			t.Fatalf("rin stopped %s after its COPY ended, want within 100ms (the ack pass's 50 ms gather)", took)
+		}
+	})
+}

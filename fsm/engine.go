@@ -206,6 +206,9 @@ type Engine struct {
 
 	wake    chan struct{}
 	ackWake chan struct{}
+	// progress fires when messages are deleted or a receiver stops: what
+	// batch mode's end waits for (broadcast.go).
+	progress broadcast
 }
 
 // New builds an engine. Run must be called to start it.
@@ -288,15 +291,17 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer idle.Stop()
 wait:
 	for {
+		progress := e.progress.wait()
+		if e.opts.BatchMode && e.finished() {
+			break wait
+		}
 		select {
 		case <-ctx.Done():
 			break wait
 		case err = <-fatal:
 			break wait
+		case <-progress:
 		case <-idle.C:
-			if e.opts.BatchMode && e.finished() {
-				break wait
-			}
 		}
 	}
 	stopReceiving()

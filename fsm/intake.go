@@ -21,6 +21,7 @@ func (e *Engine) receiveLoop(ctx context.Context) error {
 		e.receiving--
 		e.mu.Unlock()
 		e.signal(e.wake) // with no receiver left, batches need not wait to fill (plan)
+		e.progress.fire()
 	}()
 	longPoll := e.opts.Receive.WaitTime
 	if e.opts.BatchMode && longPoll > time.Second {
@@ -29,16 +30,17 @@ func (e *Engine) receiveLoop(ctx context.Context) error {
 	wait := longPoll
 	// In batch mode, once the queue gave nothing while messages this engine
 	// does not hold remain (another rin's, or a dead one's), the loop polls
-	// without waiting: 100 ms after the queue's depth last changed, then
-	// twice as long each time up to the long poll's length while it stays
-	// put. So rin exits within a fraction of a second of the queue's last
-	// delete instead of at the end of a long poll, and a queue held by a
-	// dead rin is polled no more often than before.
+	// without waiting: 100 ms after the queue's depth last changed (or at
+	// once when this engine deletes messages), then twice as long each time
+	// up to the long poll's length while it stays put. So rin exits within a
+	// fraction of a second of the queue's last delete instead of at the end
+	// of a long poll, and a queue held by a dead rin is polled no more often
+	// than before.
 	var pause time.Duration
 	lastDepth := -1
 	var failures int
 	for ctx.Err() == nil {
-		if pause > 0 && !sleep(ctx, pause) {
+		if pause > 0 && !e.pauseDraining(ctx, pause) {
 			return nil
 		}
 		if e.backlogged() {
@@ -124,6 +126,21 @@ func (e *Engine) drained(ctx context.Context) (bool, int) {
 	}
 	e.log.Debug("queue not drained yet; polling on", "visible", visible, "in_flight", inFlight, "held_by_rin", held)
 	return false, visible + inFlight
+}
+
+// pauseDraining waits d between batch mode's polls of a queue that others
+// still hold, or less if this engine deletes messages meanwhile (the depth
+// then moved). It returns false when ctx ends.
+func (e *Engine) pauseDraining(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+	case <-e.progress.wait():
+	}
+	return true
 }
 
 func (e *Engine) backlogged() bool {
