@@ -32,6 +32,7 @@
 //	guardstats.go the Copier's waits for its exactly-once guard, for /metrics
 //	histogram.go  COPY durations and load latency in fixed buckets
 //	config.go     the engine's options from rin's config
+//	broadcast.go  wakes every waiter at once: batch mode's end waits on it
 //
 // Every transition is written to the journal, fsync'd, before the step it
 // guards: a job is copying on disk before its COPY is sent and copied on disk
