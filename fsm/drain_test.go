@@ -126,7 +126,7 @@ func TestBatchModeExitsWhenItsLastMessageIsDeleted(t *testing.T) {
 		h := startWithQueue(t, c, q, Options{BatchMode: true, Receive: ReceiveOptions{WaitTime: time.Second}})
 
 		time.Sleep(30*time.Second + 300*time.Millisecond) // a long COPY; the polls back off meanwhile
-		q.set(0) // the other rin is done as this COPY ends
+		q.set(0)                                          // the other rin is done as this COPY ends
 		close(release)
 		released := time.Now()
 		select {
