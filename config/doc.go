@@ -106,7 +106,7 @@
 //	                          it (a receive came back short after its last object, and none has
 //	                          joined for max_age/8, 50 ms to 500 ms; or every receiver has waited
 //	                          in its long poll for four times what a receive that brings messages
-//	                          takes, 100 ms to 1 s) and no COPY of its table is running in this rin
+//	                          takes, 50 ms to 1 s) and no COPY of its table is running in this rin
 //	  concurrency             4 COPYs at once per endpoint (top level only)
 //	  copy_timeout            1h: from the moment the COPY starts (the guard taken), a COPY
 //	                          running longer is cancelled and retried (top level only; also the

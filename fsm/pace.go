@@ -90,7 +90,7 @@ func quietSpell(maxAge time.Duration) time.Duration {
 // messages takes here, so that a busy machine's slow receives are not
 // mistaken for an empty queue, within bounds.
 func (p *pacing) dryWait() time.Duration {
-	return min(max(4*p.pollTook, 100*time.Millisecond), time.Second)
+	return min(max(4*p.pollTook, 50*time.Millisecond), time.Second)
 }
 
 // receiveBegan notes a receiver entering a receive call. The planner is

@@ -118,15 +118,16 @@ func TestBatchStartsWhenEveryReceiverWaits(t *testing.T) {
 	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
 	plan := func(now time.Time) map[string][]int { bs, _ := e.plan(now); return sizes(bs) }
 
-	// Receives that bring messages take 20 ms here; the last one came back full.
+	// Receives that bring messages take 20 ms here (dryWait 80 ms); the
+	// last one came back full.
 	for i := range 8 {
 		e.receiveBegan(ms(i * 20))
 		e.receiveEnded(10, 20*time.Millisecond, ms(i*20+20))
 	}
 	ready(e, "big", 60, ms(170))
 	wait := e.pace.dryWait()
-	if wait != 100*time.Millisecond {
-		t.Fatalf("dryWait = %s after 20 ms receives, want its floor, 100ms", wait)
+	if wait != 80*time.Millisecond {
+		t.Fatalf("dryWait = %s after 20 ms receives, want 80ms", wait)
 	}
 	e.receiveBegan(ms(180)) // one receiver waits; the other is between receives
 	if got := plan(ms(1000)); len(got) != 0 {
@@ -142,10 +143,10 @@ func TestBatchStartsWhenEveryReceiverWaits(t *testing.T) {
 	e.mu.Lock()
 	e.adq.msgs = nil
 	e.mu.Unlock()
-	if bs, next := e.plan(ms(299)); len(bs) != 0 || !next.Equal(ms(300)) {
-		t.Fatalf("both waiting for 99 ms: planned %v, next plan at %s; want nothing before +300ms", sizes(bs), next.Sub(t0))
+	if bs, next := e.plan(ms(279)); len(bs) != 0 || !next.Equal(ms(280)) {
+		t.Fatalf("both waiting for 79 ms: planned %v, next plan at %s; want nothing before +280ms", sizes(bs), next.Sub(t0))
 	}
-	if got := plan(ms(300)); len(got["big"]) != 1 || got["big"][0] != 60 {
+	if got := plan(ms(280)); len(got["big"]) != 1 || got["big"][0] != 60 {
 		t.Fatalf("both receivers waited dryWait: planned %v, want big's 60 jobs", got)
 	}
 
@@ -169,5 +170,13 @@ func TestBatchStartsWhenEveryReceiverWaits(t *testing.T) {
 	}
 	if got := plan(ms(8400 + 1000)); len(got["big"]) != 1 {
 		t.Fatalf("receivers waited 1 s: planned %v, want big's batch", got)
+	}
+
+	// Bounds: a fast local queue still waits 50 ms; a very slow one at most 1 s.
+	if got := (&pacing{pollTook: 5 * time.Millisecond}).dryWait(); got != 50*time.Millisecond {
+		t.Errorf("dryWait after 5 ms receives = %s, want 50ms", got)
+	}
+	if got := (&pacing{pollTook: 2 * time.Second}).dryWait(); got != time.Second {
+		t.Errorf("dryWait after 2 s receives = %s, want 1s", got)
 	}
 }
