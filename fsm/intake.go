@@ -132,15 +132,7 @@ func (e *Engine) drained(ctx context.Context) (bool, int) {
 // still hold, or less if this engine deletes messages meanwhile (the depth
 // then moved). It returns false when ctx ends.
 func (e *Engine) pauseDraining(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-	case <-e.progress.wait():
-	}
-	return true
+	return sleepOr(ctx, d, e.progress.wait())
 }
 
 func (e *Engine) backlogged() bool {
@@ -334,13 +326,17 @@ func (e *Engine) deleteNow(ctx context.Context, m sqsx.Message) {
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
+func sleep(ctx context.Context, d time.Duration) bool { return sleepOr(ctx, d, nil) }
+
+// sleepOr is sleep cut short when wake is closed (a nil wake never is).
+func sleepOr(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return false
 	case <-t.C:
-		return true
+	case <-wake:
 	}
+	return true
 }
