@@ -129,10 +129,31 @@ func (e *Engine) drained(ctx context.Context) (bool, int) {
 }
 
 // pauseDraining waits d between batch mode's polls of a queue that others
-// still hold, or less if this engine deletes messages meanwhile (the depth
-// then moved). It returns false when ctx ends.
+// still hold, or less: until this engine deletes its last message, if it
+// held some. Then the queue is worth a look at once — the others may have
+// finished meanwhile — where this engine's own deletes before that cannot
+// change the verdict (they lower the queue's depth and what this engine
+// holds alike). It returns false when ctx ends.
 func (e *Engine) pauseDraining(ctx context.Context, d time.Duration) bool {
-	return sleepOr(ctx, d, e.progress.wait())
+	holding := func() int {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.msgs.len()
+	}
+	if holding() == 0 {
+		return sleep(ctx, d)
+	}
+	end := time.Now().Add(d)
+	for {
+		progress := e.progress.wait()
+		left := time.Until(end)
+		if holding() == 0 || left <= 0 {
+			return ctx.Err() == nil
+		}
+		if !sleepOr(ctx, left, progress) {
+			return false
+		}
+	}
 }
 
 func (e *Engine) backlogged() bool {
