@@ -288,7 +288,7 @@ func TestBreakerHoldsEndpoint(t *testing.T) {
 			}
 			return nil
 		}}
-		h := start(t, c, Options{Batch: BatchOptions{MaxFiles: 1}})
+		h := start(t, c, Options{})
 		for i := 0; i < 20; i++ {
 			h.q.send(fmt.Sprint("m", i), event(fmt.Sprintf("foo/%d", i)))
 		}
@@ -298,14 +298,20 @@ func TestBreakerHoldsEndpoint(t *testing.T) {
 		down = false
 		mu.Unlock()
 		// 20 jobs, 500ms of outage, probes backing off from 10ms to 50ms:
-		// without the breaker every job would retry on its own schedule.
-		// The schedule's extremes give about 8 to 20 attempts; more than 15
-		// would take every jitter draw near its low end.
+		// the first COPY carries all 20 (the target's max_files), then only
+		// one-job probes follow, on the breaker's schedule. The schedule's
+		// extremes give about 8 to 20 attempts; more than 15 would take
+		// every jitter draw near its low end.
 		if len(during) > 15 || len(during) < 7 {
 			t.Fatalf("%d COPY attempts during the outage; the breaker should hold the endpoint to a few probes on its backoff schedule", len(during))
 		}
 		checkProbes(t, during, time.Now())
 		h.waitFor("20 acked", func() bool { return h.states()[journal.Acked] == 20 })
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if sizes := c.batches; len(sizes) == 0 || sizes[len(sizes)-1] < 2 {
+			t.Fatalf("batches that succeeded carried %v jobs: after the outage the rest should load in one batch, not a probe at a time", sizes)
+		}
 	})
 }
 
