@@ -30,9 +30,9 @@ func (e *Engine) receiveLoop(ctx context.Context) error {
 	wait := longPoll
 	// In batch mode, once the queue gave nothing while messages this engine
 	// does not hold remain (another rin's, or a dead one's), the loop polls
-	// without waiting: 100 ms after the queue's depth last changed (or at
-	// once when this engine deletes messages), then twice as long each time
-	// up to the long poll's length while it stays put. So rin exits within a
+	// without waiting: 100 ms after the queue's depth last changed (or as
+	// soon as this engine deletes its last message), then twice as long each
+	// time up to the long poll's length while it stays put. So rin exits within a
 	// fraction of a second of the queue's last delete instead of at the end
 	// of a long poll, and a queue held by a dead rin is polled no more often
 	// than before.
