@@ -109,8 +109,11 @@ func (e *Engine) receiveBegan(now time.Time) {
 }
 
 // receiveEnded notes a receive call's end: n messages after took (n < 0
-// for a failed call, which says nothing about the queue).
+// for a failed call, which says nothing about the queue). A receive that
+// brought fewer messages than asked for is the sign that the queue ran dry;
+// it wakes the planner.
 func (e *Engine) receiveEnded(n int, took time.Duration, now time.Time) {
+	short := n >= 0 && n < int(e.opts.Receive.MaxMessages)
 	e.mu.Lock()
 	e.pace.polls--
 	if n > 0 {
@@ -120,21 +123,13 @@ func (e *Engine) receiveEnded(n int, took time.Duration, now time.Time) {
 			e.pace.pollTook += (took - e.pace.pollTook) / 8
 		}
 	}
-	e.mu.Unlock()
-	if n >= 0 {
-		e.noteReceive(n, now)
+	if short {
+		e.pace.short = now
 	}
-}
-
-// noteReceive is told how many messages each receive returned.
-func (e *Engine) noteReceive(n int, now time.Time) {
-	if n >= int(e.opts.Receive.MaxMessages) {
-		return
-	}
-	e.mu.Lock()
-	e.pace.short = now
 	e.mu.Unlock()
-	e.signal(e.wake)
+	if short {
+		e.signal(e.wake)
+	}
 }
 
 // intake is what earlyStart needs to know of the receivers: how many run,

@@ -39,6 +39,12 @@ func ready(e *Engine, table string, n int, t time.Time) {
 	}
 }
 
+// receive is one receive call of n messages, begun and ended at t.
+func receive(e *Engine, n int, t time.Time) {
+	e.receiveBegan(t)
+	e.receiveEnded(n, 0, t)
+}
+
 func sizes(bs []plannedBatch) map[string][]int {
 	out := map[string][]int{}
 	for _, b := range bs {
@@ -61,13 +67,13 @@ func TestBatchStartsWhenIntakeStops(t *testing.T) {
 
 	ready(e, "big", 60, t0)   // 60 of max_files 100: worth a COPY of its own
 	ready(e, "small", 49, t0) // under half: a trickle
-	e.noteReceive(10, at(0.5))
+	receive(e, 10, at(0.5))
 	if got := plan(at(2)); len(got) != 0 {
 		t.Fatalf("quiet, but every receive came back full (a slow receive, not the end of the queue): planned %v, want nothing", got)
 	}
 	// A job joins; the queue runs dry just after: big starts once quiet.
 	ready(e, "big", 10, at(2))
-	e.noteReceive(0, at(2.25))
+	receive(e, 0, at(2.25))
 	if bs, next := e.plan(at(2.5)); len(bs) != 0 || !next.Equal(at(3)) {
 		t.Fatalf("a job joined %s ago: planned %v, next plan at +%s; want nothing before +%s", q/2, sizes(bs), next.Sub(t0), at(3).Sub(t0))
 	}
@@ -79,7 +85,7 @@ func TestBatchStartsWhenIntakeStops(t *testing.T) {
 	if got := plan(at(5)); len(got) != 0 {
 		t.Fatalf("late's jobs joined after the last short receive: planned %v, want nothing", got)
 	}
-	e.noteReceive(7, at(5))
+	receive(e, 7, at(5))
 	if got := plan(at(5)); len(got["late"]) != 1 || got["late"][0] != 60 {
 		t.Fatalf("after a short receive: planned %v, want late's 60 jobs", got)
 	}
@@ -87,7 +93,7 @@ func TestBatchStartsWhenIntakeStops(t *testing.T) {
 	// While big's batch runs, its next batch accumulates: it starts when the
 	// running one ends (or at max_age), not after a quiet spell.
 	ready(e, "big", 50, at(6))
-	e.noteReceive(0, at(6.1))
+	receive(e, 0, at(6.1))
 	if got := plan(at(8)); len(got) != 0 {
 		t.Fatalf("big has a batch in flight: planned %v, want nothing", got)
 	}
