@@ -79,10 +79,11 @@ func TestBatchModeExitsSoonAfterTheQueueEmpties(t *testing.T) {
 		before := q.set(5)
 		time.Sleep(60 * time.Second) // the other rin's messages stay in flight
 		polls := q.set(5) - before
-		// Two receivers polling every second at most: about 120. Polling every
-		// 100 ms would be 1,200.
-		if polls > 130 {
-			t.Fatalf("%d receives in 60 s of an unchanging queue, want at most about one a second per receiver", polls)
+		// Each receiver pauses an eighth of the quiet time so far, 100 ms to
+		// 1 s: 8 polls in the first 0.8 s, 8·ln 10 ≈ 18 until 8 s, then one
+		// a second, about 78 in all. Polling every 100 ms would be 1,200.
+		if polls > 170 {
+			t.Fatalf("%d receives in 60 s of an unchanging queue, want about 160 (two receivers, one poll a second once quiet for 8 s)", polls)
 		}
 		select {
 		case err := <-h.done:
@@ -110,6 +111,52 @@ func TestBatchModeExitsSoonAfterTheQueueEmpties(t *testing.T) {
 			t.Fatalf("rin stopped %s after the queue emptied, want within 250ms", took)
 		}
 	})
+}
+
+// TestBatchModeSeesAnotherRinsDeletesSoon: another rin holds messages
+// through a 2 s COPY, with the queue's depth unchanged, then deletes them
+// all at once. rin polls an eighth of the quiet time apart, so it exits
+// within about 250 ms, where doubling pauses (100, 200, 400, 800 ms) saw
+// the deletes up to 800 ms late.
+func TestBatchModeSeesAnotherRinsDeletesSoon(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &sharedQueue{fakeQueue: newFakeQueue(), others: 5}
+		h := startWithQueue(t, &fakeCopier{}, q, Options{BatchMode: true, Receive: ReceiveOptions{WaitTime: time.Second}})
+		time.Sleep(1300 * time.Millisecond) // the other rin's first COPY
+		q.set(4)                            // its deletes move the depth
+		time.Sleep(700 * time.Millisecond)
+		q.set(3)
+		time.Sleep(2 * time.Second)
+		q.set(0)
+		deleted := time.Now()
+		select {
+		case err := <-h.done:
+			h.done <- err
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("rin did not stop after the queue emptied")
+		}
+		if took := time.Since(deleted); took > 260*time.Millisecond {
+			t.Fatalf("rin stopped %s after the other rin's deletes, 2 s into a quiet queue; want within an eighth of that (250 ms)", took)
+		}
+	})
+}
+
+func TestDrainPause(t *testing.T) {
+	for _, c := range []struct{ quiet, longPoll, want time.Duration }{
+		{0, time.Second, 100 * time.Millisecond},
+		{800 * time.Millisecond, time.Second, 100 * time.Millisecond},
+		{2 * time.Second, time.Second, 250 * time.Millisecond},
+		{8 * time.Second, time.Second, time.Second},
+		{time.Hour, time.Second, time.Second},
+		{time.Hour, 0, 100 * time.Millisecond}, // a zero long poll still pauses
+	} {
+		if got := drainPause(c.quiet, c.longPoll); got != c.want {
+			t.Errorf("drainPause(%s, %s) = %s, want %s", c.quiet, c.longPoll, got, c.want)
+		}
+	}
 }
 
 // TestBatchModeExitsWhenItsLastMessageIsDeleted: while a long COPY runs and
