@@ -97,15 +97,7 @@ func TestBatchModeExitsSoonAfterTheQueueEmpties(t *testing.T) {
 			q.set(n)
 		}
 		stopped := time.Now()
-		select {
-		case err := <-h.done:
-			h.done <- err // for the harness's cleanup
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("rin did not stop after the queue emptied")
-		}
+		h.waitStop("rin did not stop after the queue emptied")
 		// The depth moved, so the receivers poll again within 100 ms.
 		if took := time.Since(stopped); took > 250*time.Millisecond {
 			t.Fatalf("rin stopped %s after the queue emptied, want within 250ms", took)
@@ -129,19 +121,26 @@ func TestBatchModeSeesAnotherRinsDeletesSoon(t *testing.T) {
 		time.Sleep(2 * time.Second)
 		q.set(0)
 		deleted := time.Now()
-		select {
-		case err := <-h.done:
-			h.done <- err
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("rin did not stop after the queue emptied")
-		}
+		h.waitStop("rin did not stop after the queue emptied")
 		if took := time.Since(deleted); took > 260*time.Millisecond {
 			t.Fatalf("rin stopped %s after the other rin's deletes, 2 s into a quiet queue; want within an eighth of that (250 ms)", took)
 		}
 	})
+}
+
+// waitStop waits for the engine to stop by itself (batch mode's end),
+// failing the test with why if it does not within 10 s.
+func (h *harness) waitStop(why string) {
+	h.t.Helper()
+	select {
+	case err := <-h.done:
+		h.done <- err // for the harness's cleanup
+		if err != nil {
+			h.t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		h.t.Fatal(why)
+	}
 }
 
 func TestDrainPause(t *testing.T) {
@@ -176,15 +175,7 @@ func TestBatchModeExitsWhenItsLastMessageIsDeleted(t *testing.T) {
 		q.set(0)                                          // the other rin is done as this COPY ends
 		close(release)
 		released := time.Now()
-		select {
-		case err := <-h.done:
-			h.done <- err
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("rin did not stop after its last message was deleted")
-		}
+		h.waitStop("rin did not stop after its last message was deleted")
 		if q.deletions("m1") != 1 {
 			t.Fatalf("m1 deleted %d times, want once", q.deletions("m1"))
 		}
