@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -113,7 +114,9 @@ func (w *wireLog) batchSizes(op string) []int {
 func testQueue(t *testing.T, visibility int) (*Queue, *wireLog) {
 	t.Helper()
 	srv := sqsServer(t)
-	name := strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())
+	// goaws keeps queues for its life: a name of this run's own, so that
+	// -count=2 does not find the first run's messages.
+	name := strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	if _, err := srv.CreateQueue(t.Context(), name, localaws.QueueOptions{VisibilityTimeout: visibility}); err != nil {
 		t.Fatal(err)
 	}
