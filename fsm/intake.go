@@ -88,7 +88,7 @@ func (e *Engine) receiveLoop(ctx context.Context) error {
 			}
 			continue
 		}
-		wait, pause = longPoll, 0
+		wait, pause, lastDepth = longPoll, 0, -1 // a later drain counts its quiet afresh
 		if err := e.enqueueAdmission(msgs); err != nil {
 			return err
 		}
