@@ -61,19 +61,7 @@ func TestDoctor(t *testing.T) {
 
 	missing := e.writeConfig("missing.yaml", targets+"  - redshift: {table: missing}\n    s3: {key_prefix: m/}\n", "")
 	code, out = e.run(2*time.Minute, "doctor", "-config", missing)
-	table := fmt.Sprintf(`targets[4] "%s"."missing"`, e.schema)
-	if code == 0 || !strings.Contains(out, "FAIL  table     "+table+": ") || !strings.Contains(out, "create the table, or correct targets[4].redshift.table") ||
-		!strings.Contains(out, "doctor: 1 check(s) failed: table "+table) {
-		t.Errorf("doctor with a missing table: exit %d, output:\n%s", code, out)
-	}
-	left, err := e.st.S3().Client().ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String(e.bucket)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(left.Contents) != 0 {
-		t.Errorf("doctor left %d objects behind, the first %s", len(left.Contents), aws.ToString(left.Contents[0].Key))
-	}
-	e.assertNoSecrets()
+	e.assertDoctorMissingTable(code, out, 4)
 }
 
 // TestDoctorDataAPI: rin doctor checks a driver: redshift-data endpoint
@@ -130,17 +118,26 @@ func TestDoctorDataAPI(t *testing.T) {
 
 	missing := e.writeConfig("missing.yaml", targets+"  - redshift: {driver: redshift-data, cluster: x, table: missing}\n    s3: {key_prefix: m/}\n", "")
 	code, out = e.runEnv(2*time.Minute, env, "doctor", "-config", missing)
-	table := fmt.Sprintf(`targets[2] "%s"."missing"`, e.schema)
-	if code == 0 || !strings.Contains(out, "FAIL  table     "+table+": ") || !strings.Contains(out, "create the table, or correct targets[2].redshift.table") ||
+	e.assertDoctorMissingTable(code, out, 2)
+}
+
+// assertDoctorMissingTable checks a doctor run whose config names a table
+// that does not exist, as targets[target]: it fails naming the table and
+// what to do, leaves nothing in the bucket, and logs no secret.
+func (e *env) assertDoctorMissingTable(code int, out string, target int) {
+	e.t.Helper()
+	table := fmt.Sprintf(`targets[%d] "%s"."missing"`, target, e.schema)
+	if code == 0 || !strings.Contains(out, "FAIL  table     "+table+": ") ||
+		!strings.Contains(out, fmt.Sprintf("create the table, or correct targets[%d].redshift.table", target)) ||
 		!strings.Contains(out, "doctor: 1 check(s) failed: table "+table) {
-		t.Errorf("doctor with a missing table: exit %d, output:\n%s", code, out)
+		e.t.Errorf("doctor with a missing table: exit %d, output:\n%s", code, out)
 	}
-	left, err := e.st.S3().Client().ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String(e.bucket)})
+	left, err := e.st.S3().Client().ListObjectsV2(e.t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String(e.bucket)})
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	if len(left.Contents) != 0 {
-		t.Errorf("doctor left %d objects behind, the first %s", len(left.Contents), aws.ToString(left.Contents[0].Key))
+		e.t.Errorf("doctor left %d objects behind, the first %s", len(left.Contents), aws.ToString(left.Contents[0].Key))
 	}
 	e.assertNoSecrets()
 }

@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rinhq/rin/internal/stack"
 	"github.com/rinhq/rin/journal"
 )
 
@@ -26,12 +24,7 @@ func TestBurstLoadsWhenTheQueueRunsDry(t *testing.T) {
 	e := newEnv(t)
 	e.table("t")
 	const n = 100
-	var evs []stack.ObjectEvent
-	for i := range n {
-		key := fmt.Sprintf("burst/%03d.json", i)
-		evs = append(evs, e.put(key, object(key, 10)))
-	}
-	e.sendEvents(evs)
+	e.sendEvents(e.putObjects("burst/", n, 10))
 	copies := e.st.Redshift().Stats().Copies
 
 	// max_files 150: the burst's 100 are over half a batch, so worth a COPY
@@ -67,12 +60,7 @@ func TestBatchModeWaitsForAnotherRin(t *testing.T) {
 	e := newEnv(t)
 	e.table("t")
 	const n = 40
-	var evs []stack.ObjectEvent
-	for i := range n {
-		key := fmt.Sprintf("held/%03d.json", i)
-		evs = append(evs, e.put(key, object(key, 10)))
-	}
-	e.sendEvents(evs)
+	e.sendEvents(e.putObjects("held/", n, 10))
 	sim := e.st.Redshift()
 	sim.SetCopyLatency(3 * time.Second)
 	defer sim.SetCopyLatency(0)
