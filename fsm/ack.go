@@ -118,6 +118,7 @@ func (e *Engine) ackOnce(ctx context.Context, full bool) error {
 	}
 	e.mu.Unlock()
 
+	began := time.Now()
 	var gone []*pendingMessage
 	for start := 0; start < len(ready); start += 1000 {
 		chunk := ready[start:min(start+1000, len(ready))]
@@ -208,6 +209,7 @@ func (e *Engine) ackOnce(ctx context.Context, full bool) error {
 	e.stats.Acked += int64(len(acked))
 	e.stats.MessagesDeleted += int64(len(gone))
 	e.mu.Unlock()
+	e.log.Debug("ack pass", "messages_deleted", len(gone), "jobs_acked", len(acked), "seconds", time.Since(began).Seconds())
 	e.progress.fire()
 	for _, j := range acked {
 		e.observeLag(j)

@@ -184,3 +184,51 @@ func TestBatchModeExitsWhenItsLastMessageIsDeleted(t *testing.T) {
 		}
 	})
 }
+
+// TestBatchModeFollowsAnotherRinsDeletes: after a quiet spell another rin
+// deletes what it holds, 300 messages ten at a time over 150 ms. rin polls
+// when, at the pace the depth falls, the queue will be empty, so it exits
+// within a few milliseconds of the last delete; pausing 100 ms between
+// polls, as while the queue stays put, it saw the end up to 100 ms late.
+func TestBatchModeFollowsAnotherRinsDeletes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &sharedQueue{fakeQueue: newFakeQueue(), others: 300}
+		h := startWithQueue(t, &fakeCopier{}, q, Options{BatchMode: true, Receive: ReceiveOptions{WaitTime: time.Second}})
+		time.Sleep(1300*time.Millisecond + 7*time.Millisecond) // the other rin's COPY
+		for n := 290; n >= 0; n -= 10 {
+			time.Sleep(5 * time.Millisecond)
+			q.set(n)
+		}
+		deleted := time.Now()
+		h.waitStop("rin did not stop after the queue emptied")
+		if took := time.Since(deleted); took > 25*time.Millisecond {
+			t.Fatalf("rin stopped %s after the other rin's last delete, want within 25ms", took)
+		}
+	})
+}
+
+func TestDrainWatch(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	t0 := time.Unix(0, 0)
+	var w drainWatch
+	steps := []struct {
+		at          time.Duration
+		depth, held int
+		want        time.Duration
+	}{
+		{0, 1000, 0, ms(100)},            // first read: the quiet pause
+		{ms(100), 1000, 0, ms(100)},      // unchanged for 100 ms
+		{ms(2000), 1000, 0, ms(250)},     // unchanged for 2 s: an eighth
+		{ms(2200), 600, 0, ms(100)},      // falling 4/ms, 150 ms left: the quiet pause is sooner
+		{ms(2250), 400, 0, ms(100)},      // 4/ms, 100 ms left
+		{ms(2300), 200, 100, ms(25)},     // 4/ms, 100 of the 200 are others': 25 ms
+		{ms(2325), 100, 100, ms(10)},     // nothing of others' left to wait for: the least pause
+		{ms(2335), 100, 100, ms(100)},    // unchanged: the quiet pause again
+		{ms(12000), 100, 0, time.Second}, // quiet for 9.7 s: capped at the long poll
+	}
+	for i, s := range steps {
+		if got := w.next(s.depth, s.held, t0.Add(s.at), time.Second); got != s.want {
+			t.Errorf("step %d (depth %d, held %d at %s): pause %s, want %s", i, s.depth, s.held, s.at, got, s.want)
+		}
+	}
+}

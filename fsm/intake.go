@@ -30,14 +30,9 @@ func (e *Engine) receiveLoop(ctx context.Context) error {
 	wait := longPoll
 	// In batch mode, once the queue gave nothing while messages this engine
 	// does not hold remain (another rin's, or a dead one's), the loop polls
-	// without waiting, pausing between polls (drainPause) an eighth of the
-	// time the queue's depth has stayed put, from 100 ms up to the long
-	// poll's length, and no longer once this engine deletes its last
-	// message. So rin exits within an eighth of the other rin's last COPY
-	// after its last delete, not at the end of a long poll, and a queue held
-	// by a dead rin is polled about once a long poll, as before.
+	// without waiting, pausing between polls as drainWatch says (drain.go).
 	var pause time.Duration
-	lastDepth, moved := -1, time.Time{}
+	var watch drainWatch
 	var failures int
 	for ctx.Err() == nil {
 		if pause > 0 && !e.pauseDraining(ctx, pause) {
@@ -76,94 +71,21 @@ func (e *Engine) receiveLoop(ctx context.Context) error {
 				if err := e.flushAdmissions(); err != nil {
 					return err
 				}
-				done, depth := e.drained(ctx)
+				done, depth, held := e.drained(ctx)
 				if done {
 					return nil
 				}
-				now := time.Now()
-				if depth != lastDepth {
-					lastDepth, moved = depth, now
-				}
-				wait, pause = 0, drainPause(now.Sub(moved), longPoll)
+				wait, pause = 0, watch.next(depth, held, time.Now(), longPoll)
 			}
 			continue
 		}
-		wait, pause, lastDepth = longPoll, 0, -1 // a later drain counts its quiet afresh
+		wait, pause = longPoll, 0
+		watch = drainWatch{} // a later drain counts its quiet afresh
 		if err := e.enqueueAdmission(msgs); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// drainPause is how long batch mode waits before polling again a queue
-// whose depth has stayed put for quiet while others hold its messages: an
-// eighth of quiet, from 100 ms to longPoll. Doubling the pause instead, as
-// rin once did, let the pause grow as long as the wait so far: after another
-// rin's 1.3 s COPY, rin saw its deletes up to 0.8 s late.
-func drainPause(quiet, longPoll time.Duration) time.Duration {
-	return min(max(quiet/8, 100*time.Millisecond), max(longPoll, 100*time.Millisecond))
-}
-
-// counter is implemented by queues that can report their depth (sqsx).
-type counter interface {
-	ApproximateCounts(ctx context.Context) (visible, inFlight int, err error)
-}
-
-// drained decides, after an empty receive in batch mode, whether the queue
-// is really empty. An empty receive is not enough: messages received but
-// not deleted — by a rin killed a moment ago, or lost in a broken response
-// (goaws does that under load) — are invisible until their visibility
-// timeout passes, and "process until the queue is empty" must include them.
-// So batch mode keeps polling while the queue reports messages that this
-// engine does not hold; -max-execution-time bounds the wait.
-// It also returns the depth it read (visible + in flight).
-func (e *Engine) drained(ctx context.Context) (bool, int) {
-	c, ok := e.queue.(counter)
-	if !ok {
-		return true, 0
-	}
-	visible, inFlight, err := c.ApproximateCounts(ctx)
-	if err != nil {
-		e.log.Warn("cannot read the queue's depth; taking the empty receive as drained", "err", err)
-		return true, 0
-	}
-	e.mu.Lock()
-	held := e.msgs.len()
-	e.mu.Unlock()
-	if visible+inFlight <= held {
-		return true, visible + inFlight
-	}
-	e.log.Debug("queue not drained yet; polling on", "visible", visible, "in_flight", inFlight, "held_by_rin", held)
-	return false, visible + inFlight
-}
-
-// pauseDraining waits d between batch mode's polls of a queue that others
-// still hold, or less: until this engine deletes its last message, if it
-// held some. Then the queue is worth a look at once — the others may have
-// finished meanwhile — where this engine's own deletes before that cannot
-// change the verdict (they lower the queue's depth and what this engine
-// holds alike). It returns false when ctx ends.
-func (e *Engine) pauseDraining(ctx context.Context, d time.Duration) bool {
-	holding := func() int {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		return e.msgs.len()
-	}
-	if holding() == 0 {
-		return sleep(ctx, d)
-	}
-	end := time.Now().Add(d)
-	for {
-		progress := e.progress.wait()
-		left := time.Until(end)
-		if holding() == 0 || left <= 0 {
-			return ctx.Err() == nil
-		}
-		if !sleepOr(ctx, left, progress) {
-			return false
-		}
-	}
 }
 
 func (e *Engine) backlogged() bool {

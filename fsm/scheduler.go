@@ -128,6 +128,15 @@ func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 				jobs = append(jobs, j)
 			}
 			full := len(jobs) == maxFiles || i < len(q)
+			why := "max_age" // why the batch starts now, for the debug log
+			switch {
+			case probe != nil:
+				why = "probe"
+			case full:
+				why = "full"
+			case closing:
+				why = "receivers done"
+			}
 			if !full && !closing && probe == nil {
 				since := e.jobs.readySince(first.ID)
 				if age := now.Sub(since); age < e.opts.Batch.MaxAge {
@@ -139,6 +148,7 @@ func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 						soon(at)
 						break
 					}
+					why = "queue dry"
 				}
 			}
 			e.ready.take(d, i)
@@ -149,6 +159,7 @@ func (e *Engine) plan(now time.Time) ([]plannedBatch, time.Time) {
 			}
 			e.slots.take(d.Endpoint)
 			e.pace.started(d)
+			e.log.Debug("batch planned", "batch_id", b.ID, "table", d.Schema+"."+d.Table, "jobs", len(b.Jobs), "why", why, "dry_wait", e.pace.dryWait())
 			out = append(out, b)
 		}
 	}

@@ -23,7 +23,9 @@ import (
 // table exactly once, nothing is left on the queue, and the simulator (in
 // serializable mode, as Redshift) refused no transaction.
 //
-// RIN_BENCH_LOGS=dir keeps each run's rin logs there; RIN_BENCH_MAX_AGE
+// RIN_BENCH_LOGS=dir keeps each run's rin logs there (with
+// RIN_BENCH_DEBUG=1, debug logs: the timeline of receives, COPYs and
+// deletes); RIN_BENCH_MAX_AGE
 // sets batch.max_age (default rin's, 2s).
 //
 // With one ledger lock for every load, more tables or more processes made
@@ -162,11 +164,16 @@ func parallelOnce(b *testing.B, c parallelCase) parallelResult {
 	defer sim.SetCopyLatency(0)
 	before := sim.Stats()
 	timeout := 10 * time.Minute
+	cpu0 := takeCPU(st)
 	b.StartTimer()
 	start := time.Now()
 	var procs []*proc
 	for _, cfg := range cfgs {
-		procs = append(procs, e.start("-config", cfg, "-batch"))
+		args := []string{"-config", cfg, "-batch"}
+		if os.Getenv("RIN_BENCH_DEBUG") != "" {
+			args = append(args, "-debug")
+		}
+		procs = append(procs, e.start(args...))
 	}
 	deadline := time.After(timeout)
 	for _, p := range procs {
@@ -181,11 +188,16 @@ func parallelOnce(b *testing.B, c parallelCase) parallelResult {
 	}
 	wall := time.Since(start).Seconds()
 	b.StopTimer()
+	var rinCPU float64
+	for _, p := range procs {
+		rinCPU += (p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()).Seconds()
+	}
+	use := cpuUsed(takeCPU(st).sub(cpu0), rinCPU)
 	if dir := os.Getenv("RIN_BENCH_LOGS"); dir != "" {
 		// Keep rin's logs of the run (the timeline of its batches).
 		for i, p := range procs {
 			if out, err := os.ReadFile(p.log); err == nil {
-				name := strings.NewReplacer("/", "_", "=", "").Replace(c.name()) + fmt.Sprintf("-proc%d.log", i)
+				name := strings.NewReplacer("/", "_", "=", "").Replace(c.name()) + fmt.Sprintf("-%d-proc%d.log", start.UnixMilli(), i)
 				_ = os.WriteFile(filepath.Join(dir, name), out, 0o600)
 			}
 		}
@@ -216,7 +228,7 @@ func parallelOnce(b *testing.B, c parallelCase) parallelResult {
 	if loaded != c.objects || left != 0 {
 		b.Fatalf("%d of %d objects loaded, %d messages left on the queue", loaded, c.objects, left)
 	}
-	b.Logf("%s: wall=%.2fs copies=%d", c.name(), wall, after.Copies-before.Copies)
+	b.Logf("%s: wall=%.2fs copies=%d %s", c.name(), wall, after.Copies-before.Copies, use)
 	return parallelResult{wall: wall, copies: after.Copies - before.Copies}
 }
 
