@@ -18,6 +18,14 @@ type counter interface {
 	ApproximateCounts(ctx context.Context) (visible, inFlight int, err error)
 }
 
+// drainState is what batch mode's receivers share while they poll a
+// queue that others hold. Guarded by Engine.mu.
+type drainState struct {
+	// receives counts the receives that brought messages, any receiver's:
+	// each starts every receiver's record of the queue's depth afresh.
+	receives int
+}
+
 // drained decides, after an empty receive in batch mode, whether the queue
 // is really empty. An empty receive is not enough: messages received but
 // not deleted — by a rin killed a moment ago, or lost in a broken response
@@ -25,47 +33,57 @@ type counter interface {
 // timeout passes, and "process until the queue is empty" must include them.
 // So batch mode keeps polling while the queue reports messages that this
 // engine does not hold; -max-execution-time bounds the wait.
-// It also returns the depth it read (visible + in flight) and how many of
-// those messages this engine holds.
-func (e *Engine) drained(ctx context.Context) (done bool, depth, held int) {
+// It also returns the depth it read (visible + in flight), how many of
+// those messages this engine holds, and drainState.receives.
+func (e *Engine) drained(ctx context.Context) (done bool, depth, held, receives int) {
+	e.mu.Lock()
+	receives = e.drain.receives
+	e.mu.Unlock()
 	c, ok := e.queue.(counter)
 	if !ok {
-		return true, 0, 0
+		return true, 0, 0, receives
 	}
 	visible, inFlight, err := c.ApproximateCounts(ctx)
 	if err != nil {
 		e.log.Warn("cannot read the queue's depth; taking the empty receive as drained", "err", err)
-		return true, 0, 0
+		return true, 0, 0, receives
 	}
 	e.mu.Lock()
 	held = e.msgs.len()
 	e.mu.Unlock()
 	if visible+inFlight <= held {
-		return true, visible + inFlight, held
+		return true, visible + inFlight, held, receives
 	}
 	e.log.Debug("queue not drained yet; polling on", "visible", visible, "in_flight", inFlight, "held_by_rin", held)
-	return false, visible + inFlight, held
+	return false, visible + inFlight, held, receives
 }
 
 // drainWatch is one receiver's record, in batch mode, of the depths it
 // read from a queue others still hold. The zero value has read none.
 type drainWatch struct {
-	depth int       // the depth last read
-	at    time.Time // when; zero before the first read
-	moved time.Time // when the depth last changed
+	receives int       // drainState.receives when the depths were read
+	depth    int       // the depth last read
+	at       time.Time // when; zero before the first read
+	moved    time.Time // when the depth last changed
 }
 
 // minDrainPause is the least pause between two polls while others empty
 // the queue: their deletes are batches of ten, milliseconds apart.
 const minDrainPause = 10 * time.Millisecond
 
-// next notes the depth read at now, held of it this engine's, and returns
-// how long to pause before the next poll: an eighth of the time the depth
-// has stayed put (drainPause), or, while the depth falls, the time the
-// others need at that pace to delete what they hold, if sooner. Without the
-// second, rin saw another rin's last delete up to 100 ms late (the least
-// quiet pause), on top of a run of a few seconds.
-func (w *drainWatch) next(depth, held int, now time.Time, longPoll time.Duration) time.Duration {
+// next notes the depth read at now, held of it this engine's, with
+// receives the drainState's count then, and returns how long to pause
+// before the next poll: an eighth of the time the depth has stayed put
+// (drainPause), or, while the depth falls, the time the others need at that
+// pace to delete what they hold, if sooner. Without the second, rin saw
+// another rin's last delete up to 100 ms late (the least quiet pause), on
+// top of a run of a few seconds. A receive that brought messages since the
+// last read (any receiver's) starts the record afresh: the queue was not
+// quiet, whatever its depth.
+func (w *drainWatch) next(depth, held, receives int, now time.Time, longPoll time.Duration) time.Duration {
+	if receives != w.receives {
+		*w = drainWatch{receives: receives}
+	}
 	if w.at.IsZero() || depth != w.depth {
 		w.moved = now
 	}
@@ -93,7 +111,9 @@ func drainPause(quiet, longPoll time.Duration) time.Duration {
 // held some. Then the queue is worth a look at once — the others may have
 // finished meanwhile — where this engine's own deletes before that cannot
 // change the verdict (they lower the queue's depth and what this engine
-// holds alike). It returns false when ctx ends.
+// holds alike). It returns false when ctx ends. (A receive that brings
+// messages does not end the pause: the receiver that made it long-polls
+// next, which bounds how soon rin can see the end anyway.)
 func (e *Engine) pauseDraining(ctx context.Context, d time.Duration) bool {
 	holding := func() int {
 		e.mu.Lock()

@@ -212,23 +212,52 @@ func TestDrainWatch(t *testing.T) {
 	t0 := time.Unix(0, 0)
 	var w drainWatch
 	steps := []struct {
-		at          time.Duration
-		depth, held int
-		want        time.Duration
+		at                    time.Duration
+		depth, held, receives int
+		want                  time.Duration
 	}{
-		{0, 1000, 0, ms(100)},            // first read: the quiet pause
-		{ms(100), 1000, 0, ms(100)},      // unchanged for 100 ms
-		{ms(2000), 1000, 0, ms(250)},     // unchanged for 2 s: an eighth
-		{ms(2200), 600, 0, ms(100)},      // falling 4/ms, 150 ms left: the quiet pause is sooner
-		{ms(2250), 400, 0, ms(100)},      // 4/ms, 100 ms left
-		{ms(2300), 200, 100, ms(25)},     // 4/ms, 100 of the 200 are others': 25 ms
-		{ms(2325), 100, 100, ms(10)},     // nothing of others' left to wait for: the least pause
-		{ms(2335), 100, 100, ms(100)},    // unchanged: the quiet pause again
-		{ms(12000), 100, 0, time.Second}, // quiet for 9.7 s: capped at the long poll
+		{0, 1000, 0, 0, ms(100)},            // first read: the quiet pause
+		{ms(100), 1000, 0, 0, ms(100)},      // unchanged for 100 ms
+		{ms(2000), 1000, 0, 0, ms(250)},     // unchanged for 2 s: an eighth
+		{ms(2200), 600, 0, 0, ms(100)},      // falling 2/ms, 300 ms left: the quiet pause is sooner
+		{ms(2250), 400, 0, 0, ms(100)},      // 4/ms, 100 ms left
+		{ms(2300), 200, 100, 0, ms(25)},     // 4/ms, 100 of the 200 are others': 25 ms
+		{ms(2325), 100, 100, 0, ms(10)},     // nothing of others' left to wait for: the least pause
+		{ms(2335), 100, 100, 0, ms(100)},    // unchanged: the quiet pause again
+		{ms(12000), 100, 0, 0, time.Second}, // quiet for 9.7 s: capped at the long poll
+		{ms(12100), 100, 0, 1, ms(100)},     // a receive brought messages: quiet afresh
+		{ms(12150), 90, 0, 1, ms(100)},      // and no pace from before it: 90 left at 0.2/ms is later
+		{ms(12160), 40, 0, 1, ms(10)},       // 5/ms: 8 ms left, the least pause
 	}
 	for i, s := range steps {
-		if got := w.next(s.depth, s.held, t0.Add(s.at), time.Second); got != s.want {
-			t.Errorf("step %d (depth %d, held %d at %s): pause %s, want %s", i, s.depth, s.held, s.at, got, s.want)
+		if got := w.next(s.depth, s.held, s.receives, t0.Add(s.at), time.Second); got != s.want {
+			t.Errorf("step %d (depth %d, held %d, receives %d at %s): pause %s, want %s", i, s.depth, s.held, s.receives, s.at, got, s.want)
 		}
 	}
+}
+
+// TestBatchModeDrainCountsQuietAfresh: after 10 s of another rin's
+// messages standing still, the receivers poll once a second. A message of
+// this rin's arrives and is loaded; the depth is back where it was. The
+// quiet spell starts again there, for both receivers (a receive brought
+// messages), so when the other rin deletes 1.5 s later (after the long poll
+// that followed the message), rin sees it within an eighth of those 1.5 s,
+// not a second late.
+func TestBatchModeDrainCountsQuietAfresh(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &sharedQueue{fakeQueue: newFakeQueue(), others: 5}
+		h := startWithQueue(t, &fakeCopier{}, q, Options{BatchMode: true, Receive: ReceiveOptions{WaitTime: time.Second}})
+		time.Sleep(10 * time.Second)
+		q.send("m1", event("foo/a.json"))
+		for q.deletions("m1") == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(1500 * time.Millisecond)
+		q.set(0)
+		deleted := time.Now()
+		h.waitStop("rin did not stop after the queue emptied")
+		if took := time.Since(deleted); took > 300*time.Millisecond {
+			t.Fatalf("rin stopped %s after the other rin's deletes, want within 300ms: the quiet before the last receive that brought messages still counted", took)
+		}
+	})
 }

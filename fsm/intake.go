@@ -71,16 +71,15 @@ func (e *Engine) receiveLoop(ctx context.Context) error {
 				if err := e.flushAdmissions(); err != nil {
 					return err
 				}
-				done, depth, held := e.drained(ctx)
+				done, depth, held, receives := e.drained(ctx)
 				if done {
 					return nil
 				}
-				wait, pause = 0, watch.next(depth, held, time.Now(), longPoll)
+				wait, pause = 0, watch.next(depth, held, receives, time.Now(), longPoll)
 			}
 			continue
 		}
 		wait, pause = longPoll, 0
-		watch = drainWatch{} // a later drain counts its quiet afresh
 		if err := e.enqueueAdmission(msgs); err != nil {
 			return err
 		}

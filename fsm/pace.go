@@ -126,6 +126,9 @@ func (e *Engine) receiveEnded(n int, took time.Duration, now time.Time) {
 	if short {
 		e.pace.short = now
 	}
+	if n > 0 {
+		e.drain.receives++ // the queue was not quiet, whatever its depth (drain.go)
+	}
 	e.mu.Unlock()
 	if short {
 		e.signal(e.wake)

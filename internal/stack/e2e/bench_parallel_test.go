@@ -25,7 +25,8 @@ import (
 //
 // RIN_BENCH_LOGS=dir keeps each run's rin logs there (with
 // RIN_BENCH_DEBUG=1, debug logs: the timeline of receives, COPYs and
-// deletes); RIN_BENCH_MAX_AGE
+// deletes); RIN_BENCH_PROFILE=dir writes each rin's CPU profile there;
+// RIN_BENCH_MAX_AGE
 // sets batch.max_age (default rin's, 2s).
 //
 // With one ledger lock for every load, more tables or more processes made
@@ -168,12 +169,17 @@ func parallelOnce(b *testing.B, c parallelCase) parallelResult {
 	b.StartTimer()
 	start := time.Now()
 	var procs []*proc
-	for _, cfg := range cfgs {
+	for i, cfg := range cfgs {
 		args := []string{"-config", cfg, "-batch"}
 		if os.Getenv("RIN_BENCH_DEBUG") != "" {
 			args = append(args, "-debug")
 		}
-		procs = append(procs, e.start(args...))
+		var env []string
+		if dir := os.Getenv("RIN_BENCH_PROFILE"); dir != "" {
+			base := filepath.Join(dir, strings.NewReplacer("/", "_", "=", "").Replace(c.name())+fmt.Sprintf("-%d-proc%d", start.UnixMilli(), i))
+			env = append(env, "RIN_CPUPROFILE="+base+".cpu.pprof")
+		}
+		procs = append(procs, e.startEnv(env, args...))
 	}
 	deadline := time.After(timeout)
 	for _, p := range procs {
