@@ -34,7 +34,7 @@ type drainState struct {
 // So batch mode keeps polling while the queue reports messages that this
 // engine does not hold; -max-execution-time bounds the wait.
 // It also returns the depth it read (visible + in flight), how many of
-// those messages this engine holds, and drainState.receives.
+// those messages this engine holds (inQueue), and drainState.receives.
 func (e *Engine) drained(ctx context.Context) (done bool, depth, held, receives int) {
 	e.mu.Lock()
 	receives = e.drain.receives
@@ -48,8 +48,12 @@ func (e *Engine) drained(ctx context.Context) (done bool, depth, held, receives 
 		e.log.Warn("cannot read the queue's depth; taking the empty receive as drained", "err", err)
 		return true, 0, 0, receives
 	}
+	// What this engine holds counts only as far as it is surely still in
+	// the queue: a message under deletion may be gone from the depth read
+	// already while still held, and counting it would hide as many of
+	// others' messages.
 	e.mu.Lock()
-	held = e.msgs.len()
+	held = e.msgs.inQueue()
 	e.mu.Unlock()
 	if visible+inFlight <= held {
 		return true, visible + inFlight, held, receives

@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -19,6 +20,19 @@ type sharedQueue struct {
 	others   int
 	receives int
 	received int
+	// deletePause, if set, is how long each DeleteMessageBatch (10
+	// handles) takes: the queue's depth falls while a Delete is under way.
+	deletePause time.Duration
+}
+
+func (q *sharedQueue) Delete(ctx context.Context, handles []string) (map[string]error, error) {
+	for start := 0; start < len(handles); start += 10 {
+		if q.deletePause > 0 && !sleep(ctx, q.deletePause) {
+			return nil, ctx.Err()
+		}
+		q.fakeQueue.Delete(ctx, handles[start:min(start+10, len(handles))])
+	}
+	return nil, nil
 }
 
 func (q *sharedQueue) Receive(ctx context.Context, max int32, wait, vis time.Duration) ([]sqsx.Message, error) {
@@ -259,5 +273,35 @@ func TestBatchModeDrainCountsQuietAfresh(t *testing.T) {
 		if took := time.Since(deleted); took > 300*time.Millisecond {
 			t.Fatalf("rin stopped %s after the other rin's deletes, want within 300ms: the quiet before the last receive that brought messages still counted", took)
 		}
+	})
+}
+
+// TestBatchModeWaitsForOthersWhileDeleting: another rin (or a dead one)
+// holds 5 messages in flight while this rin deletes the 200 it loaded, 10
+// per request, 2 s in all (longer than a long poll). Midway, the queue's depth is what this rin has yet to
+// delete plus the others' 5, less than the 200 it held when the deletes
+// began: the messages under deletion must not count as this rin's, or the
+// others' 5 hide behind them and batch mode exits with them in flight.
+func TestBatchModeWaitsForOthersWhileDeleting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &sharedQueue{fakeQueue: newFakeQueue(), others: 5, deletePause: 100 * time.Millisecond}
+		for i := range 200 {
+			q.send(fmt.Sprintf("m%d", i), event(fmt.Sprintf("foo/%03d.json", i)))
+		}
+		h := startWithQueue(t, &fakeCopier{}, q, Options{BatchMode: true, Receive: ReceiveOptions{WaitTime: time.Second}})
+		time.Sleep(5 * time.Second)
+		for i := range 200 {
+			if n := q.deletions(fmt.Sprintf("m%d", i)); n != 1 {
+				t.Fatalf("m%d deleted %d times, want once", i, n)
+			}
+		}
+		select {
+		case err := <-h.done:
+			h.done <- err
+			t.Fatalf("rin stopped (%v) while another rin's 5 messages were still in flight", err)
+		default:
+		}
+		q.set(0)
+		h.waitStop("rin did not stop after the queue emptied")
 	})
 }

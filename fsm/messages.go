@@ -61,6 +61,19 @@ func (ms *messages) all() iter.Seq[*pendingMessage] { return maps.Values(ms.byID
 // len is the number of messages held undeleted.
 func (ms *messages) len() int { return len(ms.byID) }
 
+// inQueue is the number of held messages surely still in the queue: all
+// but those being deleted, whose deletes may have taken effect already
+// (an ack pass forgets them only once its last request returns).
+func (ms *messages) inQueue() int {
+	n := 0
+	for _, m := range ms.byID {
+		if !m.deleting {
+			n++
+		}
+	}
+	return n
+}
+
 // restore holds a message the journal kept from an earlier run.
 func (ms *messages) restore(m journal.Message) {
 	ms.byID[m.ID] = &pendingMessage{id: m.ID, handle: m.ReceiptHandle, jobs: m.Jobs, delivered: m.Received, sent: m.Sent}

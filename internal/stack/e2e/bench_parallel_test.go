@@ -27,7 +27,8 @@ import (
 // RIN_BENCH_DEBUG=1, debug logs: the timeline of receives, COPYs and
 // deletes); RIN_BENCH_PROFILE=dir writes each rin's CPU profile there;
 // RIN_BENCH_MAX_AGE
-// sets batch.max_age (default rin's, 2s).
+// sets batch.max_age (default rin's, 2s); RIN_BENCH_SQS_LATENCY adds a
+// round trip to each SQS request (bench_latency_test.go).
 //
 // With one ledger lock for every load, more tables or more processes made
 // rin slower; with a guard per table, loads of different tables run side by
@@ -164,6 +165,10 @@ func parallelOnce(b *testing.B, c parallelCase) parallelResult {
 	sim.SetCopyLatency(c.latency)
 	defer sim.SetCopyLatency(0)
 	before := sim.Stats()
+	var sqsEnv []string
+	if d := sqsLatency(b); d > 0 {
+		sqsEnv = append(sqsEnv, "AWS_ENDPOINT_URL_SQS="+latencyProxy(b, st.SQS().Endpoint(), d))
+	}
 	timeout := 10 * time.Minute
 	cpu0 := takeCPU(st)
 	b.StartTimer()
@@ -174,7 +179,7 @@ func parallelOnce(b *testing.B, c parallelCase) parallelResult {
 		if os.Getenv("RIN_BENCH_DEBUG") != "" {
 			args = append(args, "-debug")
 		}
-		var env []string
+		env := append([]string(nil), sqsEnv...)
 		if dir := os.Getenv("RIN_BENCH_PROFILE"); dir != "" {
 			base := filepath.Join(dir, strings.NewReplacer("/", "_", "=", "").Replace(c.name())+fmt.Sprintf("-%d-proc%d", start.UnixMilli(), i))
 			env = append(env, "RIN_CPUPROFILE="+base+".cpu.pprof")

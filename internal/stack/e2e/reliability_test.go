@@ -404,3 +404,47 @@ func TestBatchWaitsForInFlightMessages(t *testing.T) {
 	e.assertExactlyOnce("foo", keys, 2)
 	e.assertSettled(0)
 }
+
+// TestBatchWaitsForInFlightMessagesWhileDeleting: 3 messages are in flight
+// elsewhere (a rin killed after receiving them; hidden for 8 s) while
+// rin -batch loads 3,000 others in one 2-second COPY and then deletes them,
+// which takes goaws a few tenths of a second, while rin's receivers poll
+// the queue's depth. Midway through the deletes the depth is what rin has
+// yet to delete plus the 3; rin must not count the messages it is deleting
+// as its own then, or the 3 hide behind them and rin exits with them in
+// flight. It must wait for them to come back, load them, and leave the
+// queue empty.
+func TestBatchWaitsForInFlightMessagesWhileDeleting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short (make test-short); make test runs it")
+	}
+	e := newEnv(t)
+	e.table("foo")
+	cfg := e.writeConfig("config.yaml", fooTarget, "batch:\n  max_files: 3000\n")
+	sim := e.st.Redshift()
+	sim.SetCopyLatency(2 * time.Second)
+	defer sim.SetCopyLatency(0)
+	var keys []string
+	for i := 0; i < 3; i++ {
+		k := fmt.Sprintf("foo/hidden-%d.json", i)
+		keys = append(keys, k)
+		e.putAndNotify(k, 2)
+	}
+	out, err := e.st.SQS().Client().ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+		QueueUrl: aws.String(e.queueURL), MaxNumberOfMessages: 10, VisibilityTimeout: 8,
+	})
+	if err != nil || len(out.Messages) != 3 {
+		t.Fatalf("hide messages: %v (%d received, want 3)", err, len(out.Messages))
+	}
+	evs := e.putObjects("foo/bulk-", 3000, 2)
+	e.sendEvents(evs)
+	for _, ev := range evs {
+		keys = append(keys, ev.Key)
+	}
+	code, log := e.run(2*time.Minute, "-config", cfg, "-batch")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, tail([]byte(log), 2000))
+	}
+	e.assertExactlyOnce("foo", keys, 2)
+	e.assertSettled(0)
+}
