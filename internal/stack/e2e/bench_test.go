@@ -161,11 +161,15 @@ func median(runs []benchResult) benchResult {
 	}
 }
 
-// medianOf is the median of v (the upper one of an even count); v is sorted
-// in place.
+// medianOf is the median of v (of an even count, the mean of the two in
+// the middle); v is sorted in place.
 func medianOf(v []float64) float64 {
 	sort.Float64s(v)
-	return v[len(v)/2]
+	n := len(v)
+	if n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2 // before session 7, the upper one: v[n/2]
+	}
+	return v[n/2]
 }
 
 // benchOnce prepares a fresh queue, bucket and table, measures the SQS
