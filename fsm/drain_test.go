@@ -111,11 +111,8 @@ func TestBatchModeExitsSoonAfterTheQueueEmpties(t *testing.T) {
 			q.set(n)
 		}
 		stopped := time.Now()
-		h.waitStop("rin did not stop after the queue emptied")
 		// The depth moved, so the receivers poll again within 100 ms.
-		if took := time.Since(stopped); took > 250*time.Millisecond {
-			t.Fatalf("rin stopped %s after the queue emptied, want within 250ms", took)
-		}
+		h.stopsWithin(stopped, 250*time.Millisecond, "the queue emptied")
 	})
 }
 
@@ -127,7 +124,7 @@ func TestBatchModeExitsSoonAfterTheQueueEmpties(t *testing.T) {
 func TestBatchModeSeesAnotherRinsDeletesSoon(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := &sharedQueue{fakeQueue: newFakeQueue(), others: 5}
-		h := startWithQueue(t, &fakeCopier{}, q, Options{BatchMode: true, Receive: ReceiveOptions{WaitTime: time.Second}})
+		h := startDraining(t, q)
 		time.Sleep(1300 * time.Millisecond) // the other rin's first COPY
 		q.set(4)                            // its deletes move the depth
 		time.Sleep(700 * time.Millisecond)
@@ -135,10 +132,7 @@ func TestBatchModeSeesAnotherRinsDeletesSoon(t *testing.T) {
 		time.Sleep(2 * time.Second)
 		q.set(0)
 		deleted := time.Now()
-		h.waitStop("rin did not stop after the queue emptied")
-		if took := time.Since(deleted); took > 260*time.Millisecond {
-			t.Fatalf("rin stopped %s after the other rin's deletes, 2 s into a quiet queue; want within an eighth of that (250 ms)", took)
-		}
+		h.stopsWithin(deleted, 260*time.Millisecond, "the other rin's deletes, 2 s into a quiet queue")
 	})
 }
 
@@ -207,17 +201,14 @@ func TestBatchModeExitsWhenItsLastMessageIsDeleted(t *testing.T) {
 func TestBatchModeFollowsAnotherRinsDeletes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := &sharedQueue{fakeQueue: newFakeQueue(), others: 300}
-		h := startWithQueue(t, &fakeCopier{}, q, Options{BatchMode: true, Receive: ReceiveOptions{WaitTime: time.Second}})
+		h := startDraining(t, q)
 		time.Sleep(1300*time.Millisecond + 7*time.Millisecond) // the other rin's COPY
 		for n := 290; n >= 0; n -= 10 {
 			time.Sleep(5 * time.Millisecond)
 			q.set(n)
 		}
 		deleted := time.Now()
-		h.waitStop("rin did not stop after the queue emptied")
-		if took := time.Since(deleted); took > 25*time.Millisecond {
-			t.Fatalf("rin stopped %s after the other rin's last delete, want within 25ms", took)
-		}
+		h.stopsWithin(deleted, 25*time.Millisecond, "the other rin's last delete")
 	})
 }
 
@@ -260,7 +251,7 @@ func TestDrainWatch(t *testing.T) {
 func TestBatchModeDrainCountsQuietAfresh(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := &sharedQueue{fakeQueue: newFakeQueue(), others: 5}
-		h := startWithQueue(t, &fakeCopier{}, q, Options{BatchMode: true, Receive: ReceiveOptions{WaitTime: time.Second}})
+		h := startDraining(t, q)
 		time.Sleep(10 * time.Second)
 		q.send("m1", event("foo/a.json"))
 		for q.deletions("m1") == 0 {
@@ -269,26 +260,24 @@ func TestBatchModeDrainCountsQuietAfresh(t *testing.T) {
 		time.Sleep(1500 * time.Millisecond)
 		q.set(0)
 		deleted := time.Now()
-		h.waitStop("rin did not stop after the queue emptied")
-		if took := time.Since(deleted); took > 300*time.Millisecond {
-			t.Fatalf("rin stopped %s after the other rin's deletes, want within 300ms: the quiet before the last receive that brought messages still counted", took)
-		}
+		h.stopsWithin(deleted, 300*time.Millisecond, "the other rin's deletes")
 	})
 }
 
 // TestBatchModeWaitsForOthersWhileDeleting: another rin (or a dead one)
 // holds 5 messages in flight while this rin deletes the 200 it loaded, 10
-// per request, 2 s in all (longer than a long poll). Midway, the queue's depth is what this rin has yet to
-// delete plus the others' 5, less than the 200 it held when the deletes
-// began: the messages under deletion must not count as this rin's, or the
-// others' 5 hide behind them and batch mode exits with them in flight.
+// per request, 2 s in all (longer than a long poll). Midway, the queue's
+// depth is what this rin has yet to delete plus the others' 5, less than
+// the 200 it held when the deletes began: the messages under deletion must
+// not count as this rin's, or the others' 5 hide behind them and batch
+// mode exits with them in flight.
 func TestBatchModeWaitsForOthersWhileDeleting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := &sharedQueue{fakeQueue: newFakeQueue(), others: 5, deletePause: 100 * time.Millisecond}
 		for i := range 200 {
 			q.send(fmt.Sprintf("m%d", i), event(fmt.Sprintf("foo/%03d.json", i)))
 		}
-		h := startWithQueue(t, &fakeCopier{}, q, Options{BatchMode: true, Receive: ReceiveOptions{WaitTime: time.Second}})
+		h := startDraining(t, q)
 		time.Sleep(5 * time.Second)
 		for i := range 200 {
 			if n := q.deletions(fmt.Sprintf("m%d", i)); n != 1 {
@@ -304,4 +293,20 @@ func TestBatchModeWaitsForOthersWhileDeleting(t *testing.T) {
 		q.set(0)
 		h.waitStop("rin did not stop after the queue emptied")
 	})
+}
+
+// startDraining starts an engine in batch mode, with a long poll of 1 s,
+// on q.
+func startDraining(t *testing.T, q Queue) *harness {
+	return startWithQueue(t, &fakeCopier{}, q, Options{BatchMode: true, Receive: ReceiveOptions{WaitTime: time.Second}})
+}
+
+// stopsWithin waits for the engine to stop by itself (waitStop) and fails
+// the test if that took more than limit after since, the moment of what.
+func (h *harness) stopsWithin(since time.Time, limit time.Duration, what string) {
+	h.t.Helper()
+	h.waitStop("rin did not stop after " + what)
+	if took := time.Since(since); took > limit {
+		h.t.Fatalf("rin stopped %s after %s, want within %s", took, what, limit)
+	}
 }

@@ -385,21 +385,38 @@ func TestBatchWaitsForInFlightMessages(t *testing.T) {
 	e := newEnv(t)
 	e.table("foo")
 	cfg := e.writeConfig("config.yaml", fooTarget, "")
+	keys := e.hideInFlight(3, 3)
+	e.runBatchExactlyOnce(cfg, keys)
+}
+
+// hideInFlight puts n objects of 2 rows under foo/hidden-, sends their
+// events and receives the messages as a rin killed right after would:
+// they stay in flight for visibility seconds, then come back. It returns
+// the keys.
+func (e *env) hideInFlight(n int, visibility int32) []string {
+	e.t.Helper()
 	var keys []string
-	for i := 0; i < 3; i++ {
+	for i := range n {
 		k := fmt.Sprintf("foo/hidden-%d.json", i)
 		keys = append(keys, k)
 		e.putAndNotify(k, 2)
 	}
 	out, err := e.st.SQS().Client().ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
-		QueueUrl: aws.String(e.queueURL), MaxNumberOfMessages: 10, VisibilityTimeout: 3,
+		QueueUrl: aws.String(e.queueURL), MaxNumberOfMessages: 10, VisibilityTimeout: visibility,
 	})
-	if err != nil || len(out.Messages) == 0 {
-		t.Fatalf("hide messages: %v (%d received)", err, len(out.Messages))
+	if err != nil || len(out.Messages) != n {
+		e.t.Fatalf("hide messages: %v (%d received, want %d)", err, len(out.Messages), n)
 	}
+	return keys
+}
+
+// runBatchExactlyOnce runs rin -batch with cfg and checks that it exits 0
+// with every key of 2 rows in table foo once and the queue empty.
+func (e *env) runBatchExactlyOnce(cfg string, keys []string) {
+	e.t.Helper()
 	code, log := e.run(2*time.Minute, "-config", cfg, "-batch")
 	if code != 0 {
-		t.Fatalf("exit %d: %s", code, tail([]byte(log), 2000))
+		e.t.Fatalf("exit %d: %s", code, tail([]byte(log), 2000))
 	}
 	e.assertExactlyOnce("foo", keys, 2)
 	e.assertSettled(0)
@@ -424,27 +441,11 @@ func TestBatchWaitsForInFlightMessagesWhileDeleting(t *testing.T) {
 	sim := e.st.Redshift()
 	sim.SetCopyLatency(2 * time.Second)
 	defer sim.SetCopyLatency(0)
-	var keys []string
-	for i := 0; i < 3; i++ {
-		k := fmt.Sprintf("foo/hidden-%d.json", i)
-		keys = append(keys, k)
-		e.putAndNotify(k, 2)
-	}
-	out, err := e.st.SQS().Client().ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
-		QueueUrl: aws.String(e.queueURL), MaxNumberOfMessages: 10, VisibilityTimeout: 8,
-	})
-	if err != nil || len(out.Messages) != 3 {
-		t.Fatalf("hide messages: %v (%d received, want 3)", err, len(out.Messages))
-	}
+	keys := e.hideInFlight(3, 8)
 	evs := e.putObjects("foo/bulk-", 3000, 2)
 	e.sendEvents(evs)
 	for _, ev := range evs {
 		keys = append(keys, ev.Key)
 	}
-	code, log := e.run(2*time.Minute, "-config", cfg, "-batch")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, tail([]byte(log), 2000))
-	}
-	e.assertExactlyOnce("foo", keys, 2)
-	e.assertSettled(0)
+	e.runBatchExactlyOnce(cfg, keys)
 }
