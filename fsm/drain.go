@@ -114,10 +114,11 @@ func drainPause(quiet, longPoll time.Duration) time.Duration {
 // still hold, or less: until this engine deletes its last message, if it
 // held some. Then the queue is worth a look at once — the others may have
 // finished meanwhile — where this engine's own deletes before that cannot
-// change the verdict (they lower the queue's depth and what this engine
-// holds alike). It returns false when ctx ends. (A receive that brings
-// messages does not end the pause: the receiver that made it long-polls
-// next, which bounds how soon rin can see the end anyway.)
+// make the verdict yes (while they are under way, the messages count in
+// the queue's depth but no longer as this engine's). It returns false when
+// ctx ends. (A receive that brings messages does not end the pause: the
+// receiver that made it long-polls next, which bounds how soon rin can see
+// the end anyway.)
 func (e *Engine) pauseDraining(ctx context.Context, d time.Duration) bool {
 	holding := func() int {
 		e.mu.Lock()
