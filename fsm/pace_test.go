@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,5 +185,49 @@ func TestBatchStartsWhenEveryReceiverWaits(t *testing.T) {
 	}
 	if got := (&pacing{pollTook: 2 * time.Second}).dryWait(); got != time.Second {
 		t.Errorf("dryWait after 2 s receives = %s, want 1s", got)
+	}
+}
+
+// TestPlanLogsWhyABatchStarts: the debug log says why each batch started,
+// the first thing to know when a COPY came early, late or small.
+func TestPlanLogsWhyABatchStarts(t *testing.T) {
+	var logs strings.Builder
+	e := planner(t)
+	e.log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	t0 := time.Now()
+	why := func(now time.Time) []string {
+		logs.Reset()
+		bs, _ := e.plan(now)
+		var out []string
+		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			if _, w, ok := strings.Cut(line, " why="); ok {
+				w, _, _ = strings.Cut(w, " dry_wait=")
+				out = append(out, w)
+			}
+		}
+		if len(out) != len(bs) {
+			t.Fatalf("%d batches planned, %d logged: %q", len(bs), len(out), logs.String())
+		}
+		return out
+	}
+	ready(e, "full", 100, t0)
+	if got := why(t0); len(got) != 1 || got[0] != "full" {
+		t.Errorf("a full batch: logged %q, want [full]", got)
+	}
+	ready(e, "dry", 60, t0)
+	receive(e, 0, t0.Add(10*time.Millisecond)) // after the last job joined
+	if got := why(t0.Add(time.Second)); len(got) != 1 || got[0] != `"queue dry"` {
+		t.Errorf("a batch past half full, the queue dry: logged %q, want [\"queue dry\"]", got)
+	}
+	ready(e, "old", 5, t0)
+	if got := why(t0.Add(e.opts.Batch.MaxAge)); len(got) != 1 || got[0] != "max_age" {
+		t.Errorf("a small batch at max_age: logged %q, want [max_age]", got)
+	}
+	ready(e, "last", 5, t0.Add(e.opts.Batch.MaxAge))
+	e.mu.Lock()
+	e.receiving = 0
+	e.mu.Unlock()
+	if got := why(t0.Add(e.opts.Batch.MaxAge)); len(got) != 1 || got[0] != `"receivers done"` {
+		t.Errorf("a small batch with no receiver left: logged %q, want [\"receivers done\"]", got)
 	}
 }
