@@ -23,12 +23,12 @@ import (
 // table exactly once, nothing is left on the queue, and the simulator (in
 // serializable mode, as Redshift) refused no transaction.
 //
-// RIN_BENCH_LOGS=dir keeps each run's rin logs there (with
-// RIN_BENCH_DEBUG=1, debug logs: the timeline of receives, COPYs and
+// Knobs (environment): RIN_BENCH_LOGS=dir keeps each run's rin logs there
+// (with RIN_BENCH_DEBUG=1, debug logs: the timeline of receives, COPYs and
 // deletes); RIN_BENCH_PROFILE=dir writes each rin's CPU profile there;
-// RIN_BENCH_MAX_AGE
-// sets batch.max_age (default rin's, 2s); RIN_BENCH_SQS_LATENCY adds a
-// round trip to each SQS request (bench_latency_test.go).
+// RIN_BENCH_MAX_AGE sets batch.max_age (default rin's, 2s);
+// RIN_BENCH_SQS_LATENCY adds a round trip to each SQS request
+// (bench_latency_test.go).
 //
 // With one ledger lock for every load, more tables or more processes made
 // rin slower; with a guard per table, loads of different tables run side by
@@ -173,6 +173,11 @@ func parallelOnce(b *testing.B, c parallelCase) parallelResult {
 	cpu0 := takeCPU(st)
 	b.StartTimer()
 	start := time.Now()
+	// Each process's log and profile files are named after the case, the
+	// run and the process.
+	fileName := func(proc int, suffix string) string {
+		return strings.NewReplacer("/", "_", "=", "").Replace(c.name()) + fmt.Sprintf("-%d-proc%d%s", start.UnixMilli(), proc, suffix)
+	}
 	var procs []*proc
 	for i, cfg := range cfgs {
 		args := []string{"-config", cfg, "-batch"}
@@ -181,8 +186,7 @@ func parallelOnce(b *testing.B, c parallelCase) parallelResult {
 		}
 		env := append([]string(nil), sqsEnv...)
 		if dir := os.Getenv("RIN_BENCH_PROFILE"); dir != "" {
-			base := filepath.Join(dir, strings.NewReplacer("/", "_", "=", "").Replace(c.name())+fmt.Sprintf("-%d-proc%d", start.UnixMilli(), i))
-			env = append(env, "RIN_CPUPROFILE="+base+".cpu.pprof")
+			env = append(env, "RIN_CPUPROFILE="+filepath.Join(dir, fileName(i, ".cpu.pprof")))
 		}
 		procs = append(procs, e.startEnv(env, args...))
 	}
@@ -208,8 +212,7 @@ func parallelOnce(b *testing.B, c parallelCase) parallelResult {
 		// Keep rin's logs of the run (the timeline of its batches).
 		for i, p := range procs {
 			if out, err := os.ReadFile(p.log); err == nil {
-				name := strings.NewReplacer("/", "_", "=", "").Replace(c.name()) + fmt.Sprintf("-%d-proc%d.log", start.UnixMilli(), i)
-				_ = os.WriteFile(filepath.Join(dir, name), out, 0o600)
+				_ = os.WriteFile(filepath.Join(dir, fileName(i, ".log")), out, 0o600)
 			}
 		}
 	}
