@@ -18,14 +18,6 @@ type counter interface {
 	ApproximateCounts(ctx context.Context) (visible, inFlight int, err error)
 }
 
-// drainState is what batch mode's receivers share while they poll a
-// queue that others hold. Guarded by Engine.mu.
-type drainState struct {
-	// receives counts the receives that brought messages, any receiver's:
-	// each starts every receiver's record of the queue's depth afresh.
-	receives int
-}
-
 // drained decides, after an empty receive in batch mode, whether the queue
 // is really empty. An empty receive is not enough: messages received but
 // not deleted — by a rin killed a moment ago, or lost in a broken response
@@ -34,10 +26,10 @@ type drainState struct {
 // So batch mode keeps polling while the queue reports messages that this
 // engine does not hold; -max-execution-time bounds the wait.
 // It also returns the depth it read (visible + in flight), how many of
-// those messages this engine holds (inQueue), and drainState.receives.
+// those messages this engine holds (inQueue), and pacing.brought.
 func (e *Engine) drained(ctx context.Context) (done bool, depth, held, receives int) {
 	e.mu.Lock()
-	receives = e.drain.receives
+	receives = e.pace.brought
 	e.mu.Unlock()
 	c, ok := e.queue.(counter)
 	if !ok {
@@ -65,7 +57,7 @@ func (e *Engine) drained(ctx context.Context) (done bool, depth, held, receives 
 // drainWatch is one receiver's record, in batch mode, of the depths it
 // read from a queue others still hold. The zero value has read none.
 type drainWatch struct {
-	receives int       // drainState.receives when the depths were read
+	receives int       // pacing.brought when the depths were read
 	depth    int       // the depth last read
 	at       time.Time // when; zero before the first read
 	moved    time.Time // when the depth last changed
@@ -76,7 +68,7 @@ type drainWatch struct {
 const minDrainPause = 10 * time.Millisecond
 
 // next notes the depth read at now, held of it this engine's, with
-// receives the drainState's count then, and returns how long to pause
+// receives pacing.brought then, and returns how long to pause
 // before the next poll: an eighth of the time the depth has stayed put
 // (drainPause), or, while the depth falls, the time the others need at that
 // pace to delete what they hold, if sooner. Without the second, rin saw

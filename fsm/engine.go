@@ -198,7 +198,6 @@ type Engine struct {
 	msgs      messages      // undeleted SQS messages and the jobs they carry (messages.go)
 	holds     holds         // breakers of held scopes (hold.go)
 	receiving int           // receivers still running
-	drain     drainState    // batch mode's receivers polling a queue others hold (drain.go)
 	adq       admitQueue    // received messages on their way into the journal (admitter.go)
 	dirty     ackDirty      // what the next ack pass looks at (ack.go)
 	stats     Stats

@@ -162,7 +162,9 @@ func startWithQueue(t *testing.T, c *fakeCopier, queue Queue, opts Options) *har
 		c.loaded = map[string]int{}
 	}
 	h := &harness{t: t, q: newFakeQueue(), c: c, j: j, done: make(chan error, 1)}
-	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	if opts.Batch.MaxAge == 0 {
 		opts.Batch.MaxAge = 20 * time.Millisecond
 	}
@@ -638,4 +640,33 @@ func TestGoneObjectEndsRemoved(t *testing.T) {
 	if s := h.engine.Stats(); s.Removed != 1 || s.Failed != 0 {
 		t.Errorf("stats: %d removed, %d failed; want 1, 0", s.Removed, s.Failed)
 	}
+}
+
+// lockedBuffer is a log sink the engine's goroutines may write at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// The debug log reports each ack pass: what it deleted and acked.
+func TestDebugLogReportsAckPass(t *testing.T) {
+	var logs lockedBuffer
+	h := start(t, &fakeCopier{}, Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	h.q.send("m1", event("foo/1", "foo/2"))
+	h.waitFor("acked", func() bool { return h.states()[journal.Acked] == 2 && h.q.deletions("m1") == 1 })
+	h.waitFor("the ack pass logged", func() bool {
+		return strings.Contains(logs.String(), `msg="ack pass" messages_deleted=1 jobs_acked=2 seconds=`)
+	})
 }

@@ -44,6 +44,7 @@ type pacing struct {
 	short  time.Time                 // when a receive last came back with fewer messages than asked for
 	busy   map[tableRef]int          // batches of a table in flight in this engine
 
+	brought   int           // receive calls that brought messages (each restarts batch mode's drain record: drain.go)
 	polls     int           // receive calls in flight
 	pollStart time.Time     // when the latest of them began
 	pollTook  time.Duration // how long a receive that brings messages takes (moving average)
@@ -127,7 +128,7 @@ func (e *Engine) receiveEnded(n int, took time.Duration, now time.Time) {
 		e.pace.short = now
 	}
 	if n > 0 {
-		e.drain.receives++ // the queue was not quiet, whatever its depth (drain.go)
+		e.pace.brought++
 	}
 	e.mu.Unlock()
 	if short {

@@ -169,9 +169,7 @@ func TestBackfillKilled(t *testing.T) {
 	e.table("t")
 	cfg := e.writeConfig("config.yaml", backfillTargets, "ledger:\n  schema: "+e.schema+"\nbatch:\n  max_files: 5\n  max_age: 50ms\n")
 	evs := e.putObjects("obj/", n, backfillRows)
-	sim := e.st.Redshift()
-	sim.SetCopyLatency(100 * time.Millisecond)
-	defer sim.SetCopyLatency(0)
+	e.copyLatency(100 * time.Millisecond)
 	src := "s3://" + e.bucket + "/obj/"
 	p := e.start("backfill", "-config", cfg, src)
 	e.waitFor(60*time.Second, "the first backfill to load some objects", func() bool { return len(e.rowsBySource("t")) >= n/5 })

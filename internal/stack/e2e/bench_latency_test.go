@@ -20,15 +20,21 @@ import (
 // milliseconds, and what rin does per request (receives, deletes, the
 // drain's polls) weighs accordingly more there.
 func sqsLatency(b *testing.B) time.Duration {
-	v := os.Getenv("RIN_BENCH_SQS_LATENCY")
+	return time.Duration(envDuration(b, "RIN_BENCH_SQS_LATENCY", 0))
+}
+
+// envDuration reads environment variable name as a duration written as in
+// the config (15ms, 2s), def when it is unset; a bad value fails b.
+func envDuration(b *testing.B, name string, def config.Duration) config.Duration {
+	v := os.Getenv(name)
 	if v == "" {
-		return 0
+		return def
 	}
 	d, err := config.ParseDuration(v)
 	if err != nil || d < 0 {
-		b.Fatalf("RIN_BENCH_SQS_LATENCY=%q: want a duration such as 15ms", v)
+		b.Fatalf("%s=%q: want a duration such as 15ms", name, v)
 	}
-	return time.Duration(d)
+	return d
 }
 
 // latencyProxy serves target's API after a pause of d per request, until

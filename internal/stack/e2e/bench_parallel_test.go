@@ -140,14 +140,7 @@ func parallelOnce(b *testing.B, c parallelCase) parallelResult {
 	if err := sendConcurrently(ctx, st, e.queueURL, bodies); err != nil {
 		b.Fatal(err)
 	}
-	maxAge := config.DefaultBatchMaxAge
-	if v := os.Getenv("RIN_BENCH_MAX_AGE"); v != "" {
-		d, err := config.ParseDuration(v)
-		if err != nil {
-			b.Fatalf("RIN_BENCH_MAX_AGE=%q: %v", v, err)
-		}
-		maxAge = d
-	}
+	maxAge := envDuration(b, "RIN_BENCH_MAX_AGE", config.DefaultBatchMaxAge)
 	extra := fmt.Sprintf("batch:\n  max_files: %d\n  max_age: %s\nreceive:\n  wait_time: %s\n  visibility_timeout: %s\nretry:\n  max_attempts: %d\nledger:\n  schema: %s\n",
 		config.DefaultBatchMaxFiles, maxAge, config.DefaultWaitTime, config.DefaultVisibility, config.DefaultRetryMaxAttempts, e.schema)
 	first := e.writeConfig("config-0.yaml", targets.String(), extra)

@@ -129,6 +129,14 @@ func (e *env) table(name string) {
 	e.exec(fmt.Sprintf(`CREATE TABLE %s (src varchar(1024), n int, msg varchar(256))`, pgx.Identifier{e.schema, name}.Sanitize()))
 }
 
+// copyLatency makes each COPY on the simulator take d more, until the test
+// ends.
+func (e *env) copyLatency(d time.Duration) {
+	sim := e.st.Redshift()
+	sim.SetCopyLatency(d)
+	e.t.Cleanup(func() { sim.SetCopyLatency(0) })
+}
+
 // exec runs SQL on the PostgreSQL behind the simulator.
 func (e *env) exec(sql string) {
 	e.t.Helper()

@@ -62,8 +62,7 @@ func TestBatchModeWaitsForAnotherRin(t *testing.T) {
 	const n = 40
 	e.sendEvents(e.putObjects("held/", n, 10))
 	sim := e.st.Redshift()
-	sim.SetCopyLatency(3 * time.Second)
-	defer sim.SetCopyLatency(0)
+	e.copyLatency(3 * time.Second)
 	copies := sim.Stats().Copies
 
 	targets := "  - redshift: {table: t}\n    s3: {key_prefix: held/}\n"
