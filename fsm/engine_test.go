@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rinhq/rin/config"
+	"github.com/rinhq/rin/internal/logtest"
 	"github.com/rinhq/rin/journal"
 	"github.com/rinhq/rin/sqsx"
 )
@@ -642,27 +643,9 @@ func TestGoneObjectEndsRemoved(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log sink the engine's goroutines may write at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // The debug log reports each ack pass: what it deleted and acked.
 func TestDebugLogReportsAckPass(t *testing.T) {
-	var logs lockedBuffer
+	var logs logtest.Buffer
 	h := start(t, &fakeCopier{}, Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	h.q.send("m1", event("foo/1", "foo/2"))
 	h.waitFor("acked", func() bool { return h.states()[journal.Acked] == 2 && h.q.deletions("m1") == 1 })

@@ -1,7 +1,6 @@
 package lambdamode
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/rinhq/rin/config"
 	"github.com/rinhq/rin/fsm"
 	"github.com/rinhq/rin/internal/localaws"
+	"github.com/rinhq/rin/internal/logtest"
 )
 
 const testConfig = `
@@ -98,32 +98,14 @@ func (c *fakeCopier) loaded() map[string]int {
 	return out
 }
 
-// lockedBuffer collects log output from the engine's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
-func newHandler(t *testing.T, c fsm.Copier, opts Options) (*Handler, *lockedBuffer) {
+func newHandler(t *testing.T, c fsm.Copier, opts Options) (*Handler, *logtest.Buffer) {
 	t.Helper()
 	cfg, err := config.Parse([]byte(testConfig), "test.yaml", config.WithQueueOptional(),
 		config.WithLookupEnv(func(string) (string, bool) { return "", false }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	opts.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opts.TempDir = t.TempDir()
 	t.Cleanup(func() {
