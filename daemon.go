@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	rsapi "github.com/aws/aws-sdk-go-v2/service/redshift"
@@ -102,8 +104,31 @@ func awsConfig(ctx context.Context, c config.Credentials) (aws.Config, error) {
 	// Without this, a response can break after SQS has put its messages
 	// in flight (hidden for the visibility timeout) or after the Data API
 	// has started a statement (a retry submits it again): see httpbody.
-	ac.HTTPClient = httpbody.Buffered(ac.HTTPClient)
+	ac.HTTPClient = httpbody.Buffered(keepConns(ac.HTTPClient))
 	return ac, nil
+}
+
+// idleConnsPerHost is how many idle connections to one AWS endpoint the
+// HTTP client keeps for reuse. The SDK's default is 10, fewer than rin
+// has open to SQS at once (the receivers' long polls, 8 concurrent
+// deletes, 8 concurrent visibility changes, the depth poll): every
+// connection over 10 was closed after its request, and the next request
+// paid a new TCP and TLS handshake, tens of milliseconds against a region.
+const idleConnsPerHost = 64
+
+// keepConns raises the client's idle connections per host, on the SDK's
+// default client (next nil, the usual case) or on one the SDK built from
+// the shared config (a custom CA bundle). A client of another kind is
+// left as it is.
+func keepConns(next aws.HTTPClient) aws.HTTPClient {
+	keep := func(t *http.Transport) { t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, idleConnsPerHost) }
+	switch c := next.(type) {
+	case nil:
+		return awshttp.NewBuildableClient().WithTransportOptions(keep)
+	case *awshttp.BuildableClient:
+		return c.WithTransportOptions(keep)
+	}
+	return next
 }
 
 // newS3 uses path-style addressing when an endpoint is configured: local
