@@ -60,6 +60,7 @@ demo:
 BENCH_RUNS ?= 1
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 3 ./journal/
+	$(GO) test -run '^$$' -bench PlanWaiting -benchtime 2000x -count 3 ./fsm/
 	RIN_BENCH=1 $(GO) test -run '^$$' -bench LedgerLookup -benchtime 20x -count 1 -timeout 60m ./redshift/
 	RIN_BENCH=1 $(GO) -C $(STACK) test -run '^$$' -bench . -benchtime $(BENCH_RUNS)x -count 1 -timeout 120m ./e2e/
 

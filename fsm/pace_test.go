@@ -231,3 +231,43 @@ func TestPlanLogsWhyABatchStarts(t *testing.T) {
 		t.Errorf("a small batch with no receiver left: logged %q, want [\"receivers done\"]", got)
 	}
 }
+
+// TestPlanStartsBatchFullByBytes: a batch that reaches max_bytes before
+// max_files is full and starts at once, with the jobs that fit; plan's
+// check before it walks a queue (mayStart) must see that from the queue's
+// bytes, not only from its length.
+func TestPlanStartsBatchFullByBytes(t *testing.T) {
+	e := planner(t)
+	e.opts.Batch.MaxBytes = 250 // 25 of ready's 10-byte objects
+	t0 := time.Now()
+	ready(e, "t", 30, t0)
+	if bs, _ := e.plan(t0); len(bs) != 1 || len(bs[0].Jobs) != 25 {
+		t.Fatalf("planned %v, want one batch of the 25 jobs within max_bytes", sizes(bs))
+	}
+	if bs, _ := e.plan(t0); len(bs) != 0 {
+		t.Fatalf("planned %v for the 5 jobs left, want nothing before max_age", sizes(bs))
+	}
+}
+
+// TestPlanCountsOnlyJobsThatWait: queued ids whose jobs no longer wait do
+// not count toward the half of max_files a batch needs to start before
+// max_age. plan's check before it walks (mayStart) counts them, so the
+// walk must decide.
+func TestPlanCountsOnlyJobsThatWait(t *testing.T) {
+	e := planner(t)
+	q := quietSpell(e.opts.Batch.MaxAge)
+	t0 := time.Now()
+	ready(e, "t", 60, t0)
+	e.mu.Lock()
+	for i := range 20 { // parked for a person, by rin-journal say
+		e.jobs.pending[fmt.Sprintf("t-%d", 40+i)].State = journal.Failed
+	}
+	e.mu.Unlock()
+	receive(e, 0, t0.Add(q/2))
+	if bs, _ := e.plan(t0.Add(2 * q)); len(bs) != 0 {
+		t.Fatalf("40 jobs wait of max_files 100: planned %v, want nothing before max_age", sizes(bs))
+	}
+	if bs, _ := e.plan(t0.Add(e.opts.Batch.MaxAge)); len(bs) != 1 || len(bs[0].Jobs) != 40 {
+		t.Fatalf("at max_age: planned %v, want one batch of the 40 jobs that wait", sizes(bs))
+	}
+}

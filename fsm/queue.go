@@ -12,11 +12,14 @@ import (
 // destination, in the order they became ready, plus a set of jobs whose
 // retry is not yet due. plan takes batches from the heads, so its cost is
 // that of the batches it starts, never of the whole backlog: with 10,000 jobs
-// pending, a plan that starts nothing touches a few jobs, not 10,000.
+// pending, a plan that starts nothing touches a few jobs, not 10,000. Each
+// list also keeps its length and the bytes of its entries, upper bounds of
+// what a batch of the destination can carry, so that plan need not walk a
+// batch that can be neither full nor started early (scheduler.go).
 //
-// Entries are ids; the job itself is in the job table (jobs.go). A queued
-// id whose job no longer waits (it is gone, no longer received, or in a
-// batch) is dropped when plan reaches it.
+// Entries are ids and sizes; the job itself is in the job table (jobs.go).
+// A queued id whose job no longer waits (it is gone, no longer received, or
+// in a batch) is dropped when plan reaches it.
 
 // readyQueue is the ready queues. Invariant, kept by its methods: an id is
 // in queued iff it is in exactly one of later or one destination's list of
@@ -25,13 +28,31 @@ import (
 //
 // Guarded by Engine.mu, like all of the engine's state.
 type readyQueue struct {
-	ready  map[Destination][]string // received jobs due, in the order they became due
-	later  map[string]bool          // received jobs whose retry is not due yet
-	queued map[string]bool          // ids in ready or later
+	ready  map[Destination][]readyEntry // received jobs due, in the order they became due
+	bytes  map[Destination]int64        // the sizes of each list's entries, summed
+	later  map[string]bool              // received jobs whose retry is not due yet
+	queued map[string]bool              // ids in ready or later
+}
+
+// readyEntry is a job in a destination's list, with its object's size,
+// which never changes and is kept here so that the list's bytes stay exact
+// when a job that has left the job table is dropped.
+type readyEntry struct {
+	id   string
+	size int64
 }
 
 func newReadyQueue() readyQueue {
-	return readyQueue{ready: map[Destination][]string{}, later: map[string]bool{}, queued: map[string]bool{}}
+	return readyQueue{ready: map[Destination][]readyEntry{}, bytes: map[Destination]int64{}, later: map[string]bool{}, queued: map[string]bool{}}
+}
+
+// append adds j at the tail of its destination's list and returns the
+// destination.
+func (q *readyQueue) append(j *journal.Job) Destination {
+	d := destinationOf(j)
+	q.ready[d] = append(q.ready[d], readyEntry{j.ID, j.Size})
+	q.bytes[d] += j.Size
+	return d
 }
 
 // push queues j, a received job in no batch, unless it is queued already:
@@ -47,9 +68,7 @@ func (q *readyQueue) push(j *journal.Job, now time.Time) (Destination, bool) {
 		q.later[j.ID] = true
 		return Destination{}, false
 	}
-	d := destinationOf(j)
-	q.ready[d] = append(q.ready[d], j.ID)
-	return d, true
+	return q.append(j), true
 }
 
 // promote moves the retries that are due by now from later to their
@@ -73,9 +92,7 @@ func (q *readyQueue) promote(now time.Time, jobs *jobTable, joined func(Destinat
 			continue
 		}
 		delete(q.later, id)
-		d := destinationOf(j)
-		q.ready[d] = append(q.ready[d], id)
-		joined(d)
+		joined(q.append(j))
 	}
 	return next
 }
@@ -84,33 +101,42 @@ func (q *readyQueue) promote(now time.Time, jobs *jobTable, joined func(Destinat
 // waits and returns the first job that does. When none is left it drops
 // d's list and returns nil.
 func (q *readyQueue) head(d Destination, jobs *jobTable) *journal.Job {
-	ids := q.ready[d]
-	for len(ids) > 0 {
-		if j := jobs.waiting(ids[0]); j != nil {
-			q.ready[d] = ids
+	es := q.ready[d]
+	for len(es) > 0 {
+		if j := jobs.waiting(es[0].id); j != nil {
+			q.ready[d] = es
 			return j
 		}
-		delete(q.queued, ids[0])
-		ids = ids[1:]
+		delete(q.queued, es[0].id)
+		q.bytes[d] -= es[0].size
+		es = es[1:]
 	}
 	delete(q.ready, d)
+	delete(q.bytes, d)
 	return nil
 }
 
 // destinations yields the destinations that have a list.
 func (q *readyQueue) destinations() iter.Seq[Destination] { return maps.Keys(q.ready) }
 
-// list is d's list of ids, in order, not to be modified: entries whose job
-// no longer waits included.
-func (q *readyQueue) list(d Destination) []string { return q.ready[d] }
+// list is d's list, in order, not to be modified: entries whose job no
+// longer waits included.
+func (q *readyQueue) list(d Destination) []readyEntry { return q.ready[d] }
 
-// take removes the first n ids of d's list, which a batch takes.
+// bounds returns how many jobs and bytes d's list holds, entries whose job
+// no longer waits included: no batch of d can carry more.
+func (q *readyQueue) bounds(d Destination) (jobs int, bytes int64) {
+	return len(q.ready[d]), q.bytes[d]
+}
+
+// take removes the first n entries of d's list, which a batch takes.
 func (q *readyQueue) take(d Destination, n int) {
-	ids := q.ready[d]
-	for _, id := range ids[:n] {
-		delete(q.queued, id)
+	es := q.ready[d]
+	for _, e := range es[:n] {
+		delete(q.queued, e.id)
+		q.bytes[d] -= e.size
 	}
-	q.ready[d] = ids[n:]
+	q.ready[d] = es[n:]
 }
 
 // enqueue makes a received job available to plan. Callers hold e.mu and
