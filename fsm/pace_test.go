@@ -14,8 +14,8 @@ import (
 
 // planner is an engine that is never run: the tests call plan with the
 // clock of their choice, so no assertion depends on timing.
-func planner(t *testing.T) *Engine {
-	t.Helper()
+func planner(tb testing.TB) *Engine {
+	tb.Helper()
 	e := New(nil, nil, nil, nil, Options{
 		Batch:  BatchOptions{MaxFiles: 100, MaxAge: time.Hour, Concurrency: 4},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),

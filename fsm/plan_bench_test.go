@@ -2,8 +2,6 @@ package fsm
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 )
@@ -14,10 +12,8 @@ import (
 func BenchmarkPlanWaitingBatches(b *testing.B) {
 	for _, tables := range []int{4, 64} {
 		b.Run(fmt.Sprintf("tables=%d", tables), func(b *testing.B) {
-			e := New(nil, nil, nil, nil, Options{
-				Batch:  BatchOptions{MaxFiles: 1000, MaxAge: time.Hour, Concurrency: 4},
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			})
+			e := planner(b)
+			e.opts.Batch.MaxFiles = 1000 // rin's default
 			e.receiving = 2
 			now := time.Now()
 			for k := range tables {

@@ -75,11 +75,12 @@ func BenchmarkParallelPairs(b *testing.B) {
 			}
 			ratio := medianOf(ratios) // sorts them, for the log line
 			b.ReportMetric(ratio, "ratio-2p/1p")
-			b.ReportMetric(medianOf(loadRatios), "loaded-ratio-2p/1p")
+			loadRatio := medianOf(loadRatios)
+			b.ReportMetric(loadRatio, "loaded-ratio-2p/1p")
 			b.ReportMetric(medianOf(ones), "wall-1p-s")
 			b.ReportMetric(medianOf(twos), "wall-2p-s")
-			b.Logf("latency=%s: median ratio %.3f (pairs %s), median wall 1 process %.2fs, 2 processes %.2fs, load=%s",
-				lat, ratio, fmtFloats(ratios), medianOf(ones), medianOf(twos), loadAvg())
+			b.Logf("latency=%s: median ratio %.3f (pairs %s), loaded %.3f, median wall 1 process %.2fs, 2 processes %.2fs, load=%s",
+				lat, ratio, fmtFloats(ratios), loadRatio, medianOf(ones), medianOf(twos), loadAvg())
 		})
 	}
 }
